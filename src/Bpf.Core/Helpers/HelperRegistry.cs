@@ -1,0 +1,68 @@
+using Bpf.Isa;
+
+namespace Bpf.Helpers;
+
+/// <summary>
+/// The helpers programs may call, by number. <see cref="Default"/> holds the built-in helpers and
+/// cannot change; <see cref="CreateDefault"/> gives a copy a host can extend with its own.
+/// Engines bind helpers when they prepare a program, so later changes do not affect it.
+/// </summary>
+public sealed class HelperRegistry
+{
+    private readonly Dictionary<int, HelperDefinition> _helpers = new();
+
+    /// <summary>Creates an empty registry.</summary>
+    public HelperRegistry()
+    {
+    }
+
+    private HelperRegistry(HelperRegistry source, bool readOnly)
+    {
+        foreach (var pair in source._helpers)
+            _helpers.Add(pair.Key, pair.Value);
+        IsReadOnly = readOnly;
+    }
+
+    /// <summary>The built-in helpers, read-only.</summary>
+    public static HelperRegistry Default { get; } = new(BuildDefault(), readOnly: true);
+
+    /// <summary>True if helpers cannot be added or replaced.</summary>
+    public bool IsReadOnly { get; }
+
+    /// <summary>Every registered helper.</summary>
+    public IEnumerable<HelperDefinition> All => _helpers.Values.OrderBy(h => h.Id);
+
+    /// <summary>A new registry holding the built-in helpers, which the caller may extend.</summary>
+    public static HelperRegistry CreateDefault() => new(Default, readOnly: false);
+
+    /// <summary>Adds or replaces helper <paramref name="id"/>.</summary>
+    /// <exception cref="InvalidOperationException">The registry is read-only.</exception>
+    public HelperRegistry Register(int id, string name, BpfHelperFunction function)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(function);
+        if (IsReadOnly)
+            throw new InvalidOperationException("the default helper registry is read-only; use HelperRegistry.CreateDefault() for one you can extend");
+        if (id < 0)
+            throw new ArgumentOutOfRangeException(nameof(id), id, "helper numbers are not negative");
+        _helpers[id] = new HelperDefinition(id, name, function);
+        return this;
+    }
+
+    /// <summary>Adds or replaces the Linux helper <paramref name="helper"/>.</summary>
+    public HelperRegistry Register(LinuxHelper helper, BpfHelperFunction function) =>
+        Register((int)helper, LinuxHelpers.NameOf((int)helper) ?? helper.ToString(), function);
+
+    /// <summary>Finds helper <paramref name="id"/>.</summary>
+    public bool TryGet(int id, out HelperDefinition helper) => _helpers.TryGetValue(id, out helper!);
+
+    /// <summary>Finds helper <paramref name="id"/>, or returns null.</summary>
+    public HelperDefinition? Find(long id) => id is >= 0 and <= int.MaxValue && _helpers.TryGetValue((int)id, out var helper) ? helper : null;
+
+    private static HelperRegistry BuildDefault()
+    {
+        var registry = new HelperRegistry();
+        registry.Register(LinuxHelper.KtimeGetNs, TimeHelpers.KtimeGetNs);
+        return registry;
+    }
+}

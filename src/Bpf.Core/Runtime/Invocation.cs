@@ -1,0 +1,201 @@
+using System.ComponentModel;
+using System.Runtime.CompilerServices;
+using Bpf.Helpers;
+using Bpf.Isa;
+using Bpf.Runtime.CompilerServices;
+
+namespace Bpf.Runtime;
+
+/// <summary>
+/// The state of one run of a program: the memory regions it may touch and its live stack
+/// frames (checked mode), its remaining instruction budget, the packet legacy loads read, and
+/// the helpers it may call. Every engine passes it to every function of the program and to
+/// every helper. One thread uses an invocation at a time; engines rent them per run.
+/// </summary>
+public sealed class Invocation
+{
+    [ThreadStatic]
+    private static Invocation? t_spare;
+
+    private MemoryRegion[] _regions = new MemoryRegion[4];
+    private int _regionCount;
+    private readonly nint[] _frames = new nint[Registers.MaxCallDepth];
+    private int _frameDepth;
+    private long _budget;
+    private ExecutionOptions _options = ExecutionOptions.Default;
+
+    /// <summary>Creates an invocation for a run with the given options.</summary>
+    public Invocation(ExecutionOptions options)
+    {
+        Reset(options);
+    }
+
+    /// <summary>The options of the run.</summary>
+    public ExecutionOptions Options => _options;
+
+    /// <summary>The helpers the program may call.</summary>
+    public HelperRegistry Helpers => _options.Helpers;
+
+    /// <summary>The first byte of the packet the legacy <c>ldabs</c>/<c>ldind</c> loads read (the input memory for raw programs).</summary>
+    public nint PacketStart { get; set; }
+
+    /// <summary>The length of the packet in bytes.</summary>
+    public nint PacketLength { get; set; }
+
+    /// <summary>
+    /// An object the back end that compiled the running code uses to reach what it could not
+    /// embed as constants (host helper delegates, later maps and programs).
+    /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public object? Environment { get; set; }
+
+    /// <summary>The instructions the run may still execute before it is stopped (checked mode).</summary>
+    public long RemainingBudget => _budget;
+
+    /// <summary>The regions added with <see cref="AddRegion"/> for this run.</summary>
+    public ReadOnlySpan<MemoryRegion> Regions => _regions.AsSpan(0, _regionCount);
+
+    /// <summary>Takes a spare invocation of this thread, or makes one, reset for a run with <paramref name="options"/>.</summary>
+    public static Invocation Rent(ExecutionOptions options)
+    {
+        var invocation = t_spare;
+        if (invocation is null)
+            return new Invocation(options);
+        t_spare = null;
+        invocation.Reset(options);
+        return invocation;
+    }
+
+    /// <summary>Gives an invocation back for the next run on this thread.</summary>
+    public static void Return(Invocation invocation)
+    {
+        invocation.Environment = null;
+        t_spare = invocation;
+    }
+
+    /// <summary>Forgets the regions, frames and packet of the last run and refills the budget.</summary>
+    public void Reset(ExecutionOptions options)
+    {
+        _options = options;
+        _regionCount = 0;
+        _frameDepth = 0;
+        _budget = options.InstructionBudget;
+        PacketStart = 0;
+        PacketLength = 0;
+        Environment = null;
+    }
+
+    /// <summary>Lets the program access <paramref name="length"/> bytes at <paramref name="start"/> in checked mode.</summary>
+    public void AddRegion(nint start, nint length, bool writable)
+    {
+        if (length <= 0)
+            return;
+        if (_regionCount == _regions.Length)
+            Array.Resize(ref _regions, _regions.Length * 2);
+        _regions[_regionCount++] = new MemoryRegion(start, length, writable);
+    }
+
+    // The members below are called by compiled code and by the interpreter.
+
+    /// <summary>Checks a load of <paramref name="size"/> bytes and returns the address as a pointer.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public nint CheckRead(ulong address, int size, int instruction)
+    {
+        if (!IsAccessible(address, size, write: false))
+            Traps.OutOfBounds(this, address, size, write: false, instruction);
+        return (nint)address;
+    }
+
+    /// <summary>Checks a store of <paramref name="size"/> bytes and returns the address as a pointer.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public nint CheckWrite(ulong address, int size, int instruction)
+    {
+        if (!IsAccessible(address, size, write: true))
+            Traps.OutOfBounds(this, address, size, write: true, instruction);
+        return (nint)address;
+    }
+
+    /// <summary>Checks an atomic access: writable, in bounds and aligned to its size.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public nint CheckAtomic(ulong address, int size, int instruction)
+    {
+        if ((address & (ulong)(size - 1)) != 0)
+            Traps.Misaligned(address, size, instruction);
+        return CheckWrite(address, size, instruction);
+    }
+
+    /// <summary>Records the stack frame of a function being entered (checked mode).</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public void EnterFrame(nint frameStart, int instruction)
+    {
+        if (_frameDepth == _frames.Length)
+            Traps.CallDepthExceeded(instruction);
+        _frames[_frameDepth++] = frameStart;
+    }
+
+    /// <summary>Forgets the innermost stack frame (checked mode).</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public void LeaveFrame() => _frameDepth--;
+
+    /// <summary>Charges <paramref name="count"/> instructions to the budget and stops the program when it is spent.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void ConsumeBudget(int count, int instruction)
+    {
+        if ((_budget -= count) < 0)
+            Traps.BudgetExhausted(_options.InstructionBudget, instruction);
+    }
+
+    /// <summary>
+    /// The legacy packet load: <paramref name="size"/> bytes at <paramref name="offset"/> into the
+    /// packet, in network byte order, zero-extended. Outside the packet the program ends with
+    /// r0 = 0, as in Linux.
+    /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public unsafe ulong LoadPacket(long offset, int size)
+    {
+        if (offset < 0 || offset > PacketLength - size)
+            throw new PacketLoadAbortException();
+        byte* p = (byte*)PacketStart + offset;
+        return size switch
+        {
+            1 => *p,
+            2 => System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ushort>(p)),
+            _ => System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<uint>(p)),
+        };
+    }
+
+    private bool IsAccessible(ulong address, int size, bool write)
+    {
+        // Innermost frame first: most accesses are to the current stack frame.
+        for (int i = _frameDepth - 1; i >= 0; i--)
+        {
+            ulong offset = address - (ulong)_frames[i];
+            if (offset <= (ulong)(Registers.StackFrameSize - size))
+                return true;
+        }
+
+        for (int i = 0; i < _regionCount; i++)
+        {
+            ref readonly var region = ref _regions[i];
+            if (region.Contains(address, size))
+                return !write || region.Writable;
+        }
+
+        return false;
+    }
+
+    /// <summary>Finds the region holding an address, for error messages.</summary>
+    internal MemoryRegion? RegionContaining(ulong address)
+    {
+        for (int i = 0; i < _regionCount; i++)
+        {
+            if (_regions[i].Contains(address, 1))
+                return _regions[i];
+        }
+
+        return null;
+    }
+}
