@@ -117,13 +117,16 @@ public sealed class Invocation
         return (nint)address;
     }
 
-    /// <summary>Checks an atomic access: writable, in bounds and aligned to its size.</summary>
+    /// <summary>
+    /// Checks an atomic access (read-modify-write, load-acquire or store-release): in bounds,
+    /// writable when it writes, and aligned to its size as every processor requires.
+    /// </summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    public nint CheckAtomic(ulong address, int size, int instruction)
+    public nint CheckAtomic(ulong address, int size, bool write, int instruction)
     {
         if ((address & (ulong)(size - 1)) != 0)
             Traps.Misaligned(address, size, instruction);
-        return CheckWrite(address, size, instruction);
+        return write ? CheckWrite(address, size, instruction) : CheckRead(address, size, instruction);
     }
 
     /// <summary>Records the stack frame of a function being entered (checked mode).</summary>

@@ -1,0 +1,414 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using Bpf.Helpers;
+using Bpf.Isa;
+using Bpf.Runtime;
+using Bpf.Runtime.CompilerServices;
+
+namespace Bpf.Interpretation;
+
+/// <summary>
+/// The reference interpreter: executes one instruction at a time, straight from the ISA's
+/// definitions, so that it is obviously correct. It is the oracle the JIT and every later engine
+/// are tested against, not a fast path.
+/// </summary>
+/// <remarks>
+/// Each function call gets its own 512-byte frame. Across a call, r6-r9 are preserved as the ISA
+/// requires, and r1-r5 are also left as they were (the ISA leaves them undefined; compiled code
+/// keeps them, and the engines must agree). A callee starts with r0 and r6-r9 zero.
+/// </remarks>
+[SkipLocalsInit]
+public sealed class InterpretedProgram : BpfExecutable
+{
+    private const int SavedRegisters = 9; // r1-r9 of a caller
+
+    private readonly OpcodeInfo?[] _infos;
+    private readonly HelperDefinition?[] _helpers;
+
+    internal InterpretedProgram(Bytecode bytecode, ExecutionOptions options)
+        : base(bytecode, options)
+    {
+        _infos = new OpcodeInfo?[bytecode.Length];
+        _helpers = new HelperDefinition?[bytecode.Length];
+        for (int pc = 0; pc < bytecode.Length; pc++)
+        {
+            var info = bytecode.InfoAt(pc);
+            _infos[pc] = info;
+            if (info is null)
+                continue;
+            var instruction = bytecode[pc];
+            switch (info.Operation)
+            {
+                case Operation.Call:
+                    _helpers[pc] = options.Helpers.Find(instruction.Immediate)
+                        ?? throw new UnresolvedReferenceException(pc, $"call to helper {instruction.Immediate}{HelperName(instruction.Immediate)}, which is not registered");
+                    break;
+                case Operation.CallKfunc:
+                    throw new UnresolvedReferenceException(pc, $"call to kfunc with BTF id {instruction.Immediate}, which nothing resolved (kfuncs are bound when an object is loaded)");
+                case Operation.LoadImm64 when info.PseudoSource != LoadImm64Source.Immediate:
+                    throw new UnresolvedReferenceException(pc, $"lddw of a {info.PseudoSource} reference, which nothing resolved (maps and functions are bound when an object is loaded)");
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public override string EngineName => InterpreterEngine.EngineName;
+
+    private static string HelperName(int id) => LinuxHelpers.NameOf(id) is { } name ? $" ({name})" : "";
+
+    /// <inheritdoc/>
+    protected override unsafe ulong Execute(ulong r1, ulong r2, ulong r3, ulong r4, ulong r5, Invocation invocation)
+    {
+        bool isChecked = Options.Checked;
+        long budget = Options.InstructionBudget;
+        var slots = Bytecode.Instructions;
+        var infos = _infos;
+
+        byte* stack = stackalloc byte[Registers.MaxCallDepth * Registers.StackFrameSize];
+        Span<ulong> r = stackalloc ulong[Registers.Count];
+        Span<ulong> saved = stackalloc ulong[Registers.MaxCallDepth * SavedRegisters];
+        Span<int> returnTo = stackalloc int[Registers.MaxCallDepth];
+        int depth = 0;
+
+        r.Clear();
+        r[1] = r1;
+        r[2] = r2;
+        r[3] = r3;
+        r[4] = r4;
+        r[5] = r5;
+        r[10] = EnterFrame(stack, 0, isChecked, invocation, 0);
+
+        int pc = 0;
+        while (true)
+        {
+            if (isChecked && --budget < 0)
+                Traps.BudgetExhausted(Options.InstructionBudget, pc);
+
+            var insn = slots[pc];
+            var info = infos[pc]!;
+            int dst = insn.Dst;
+            bool is64 = info.Is64;
+            ulong operand = info.UsesSourceRegister ? r[insn.Src] : is64 ? (ulong)(long)insn.Immediate : (uint)insn.Immediate;
+
+            switch (info.Operation)
+            {
+                case Operation.Add or Operation.Sub or Operation.Mul or Operation.Div or Operation.SDiv
+                    or Operation.Or or Operation.And or Operation.Lsh or Operation.Rsh or Operation.Neg
+                    or Operation.Mod or Operation.SMod or Operation.Xor or Operation.Mov or Operation.MovSx
+                    or Operation.Arsh:
+                    r[dst] = is64 ? Alu64(info, r[dst], operand) : Alu32(info, (uint)r[dst], (uint)operand);
+                    pc++;
+                    break;
+
+                case Operation.ToLe:
+                    r[dst] = info.Bits switch { 16 => (ushort)r[dst], 32 => (uint)r[dst], _ => r[dst] };
+                    pc++;
+                    break;
+
+                case Operation.ToBe or Operation.Swap:
+                    r[dst] = info.Bits switch
+                    {
+                        16 => BinaryPrimitives.ReverseEndianness((ushort)r[dst]),
+                        32 => BinaryPrimitives.ReverseEndianness((uint)r[dst]),
+                        _ => BinaryPrimitives.ReverseEndianness(r[dst]),
+                    };
+                    pc++;
+                    break;
+
+                case Operation.Ja:
+                    pc += 1 + insn.Offset;
+                    break;
+
+                case Operation.Ja32:
+                    pc += 1 + insn.Immediate;
+                    break;
+
+                case >= Operation.Jeq and <= Operation.Jsle:
+                    pc += Compare(info, r[dst], operand) ? 1 + insn.Offset : 1;
+                    break;
+
+                case Operation.Call:
+                    r[0] = _helpers[pc]!.Function(r[1], r[2], r[3], r[4], r[5], invocation);
+                    pc++;
+                    break;
+
+                case Operation.Callx:
+                {
+                    var helper = invocation.Helpers.Find((long)r[dst]);
+                    if (helper is null)
+                        Traps.BadCallTarget(r[dst], pc);
+                    r[0] = helper.Function(r[1], r[2], r[3], r[4], r[5], invocation);
+                    pc++;
+                    break;
+                }
+
+                case Operation.CallLocal:
+                {
+                    if (depth + 1 >= Registers.MaxCallDepth)
+                        Traps.CallDepthExceeded(pc);
+                    r.Slice(1, SavedRegisters).CopyTo(saved.Slice(depth * SavedRegisters, SavedRegisters));
+                    returnTo[depth] = pc + 1;
+                    depth++;
+                    r[0] = 0;
+                    r.Slice(Registers.FirstCalleeSaved, 4).Clear();
+                    r[10] = EnterFrame(stack, depth, isChecked, invocation, pc);
+                    pc += 1 + insn.Immediate;
+                    break;
+                }
+
+                case Operation.Exit:
+                    if (depth == 0)
+                    {
+                        if (isChecked)
+                            invocation.LeaveFrame();
+                        return r[0];
+                    }
+
+                    if (isChecked)
+                        invocation.LeaveFrame();
+                    depth--;
+                    saved.Slice(depth * SavedRegisters, SavedRegisters).CopyTo(r.Slice(1, SavedRegisters));
+                    r[10] = (ulong)(stack + (depth + 1) * Registers.StackFrameSize);
+                    pc = returnTo[depth];
+                    break;
+
+                case Operation.Load or Operation.LoadSx:
+                {
+                    ulong address = r[insn.Src] + (ulong)(long)insn.Offset;
+                    byte* p = (byte*)(isChecked ? invocation.CheckRead(address, info.AccessSize, pc) : (nint)address);
+                    r[dst] = info.Operation == Operation.Load ? LoadZeroExtended(p, info.AccessSize) : LoadSignExtended(p, info.AccessSize);
+                    pc++;
+                    break;
+                }
+
+                case Operation.StoreImm or Operation.Store:
+                {
+                    ulong address = r[dst] + (ulong)(long)insn.Offset;
+                    byte* p = (byte*)(isChecked ? invocation.CheckWrite(address, info.AccessSize, pc) : (nint)address);
+                    ulong value = info.Operation == Operation.Store ? r[insn.Src] : (ulong)(long)insn.Immediate;
+                    Store(p, info.AccessSize, value);
+                    pc++;
+                    break;
+                }
+
+                case >= Operation.AtomicAdd and <= Operation.StoreRelease:
+                {
+                    bool writes = info.Operation != Operation.LoadAcquire;
+                    var baseRegister = info.Operation == Operation.LoadAcquire ? insn.Src : dst;
+                    ulong address = r[baseRegister] + (ulong)(long)insn.Offset;
+                    nint p = isChecked ? invocation.CheckAtomic(address, info.AccessSize, writes, pc) : (nint)address;
+                    Atomic(info, p, insn, r);
+                    pc++;
+                    break;
+                }
+
+                case Operation.LoadImm64:
+                    r[dst] = Bytecode.Immediate64At(pc);
+                    pc += 2;
+                    break;
+
+                case Operation.LoadPacketAbsolute:
+                    r[0] = invocation.LoadPacket(insn.Immediate, info.AccessSize);
+                    pc++;
+                    break;
+
+                case Operation.LoadPacketIndirect:
+                    r[0] = invocation.LoadPacket((int)((uint)r[insn.Src] + (uint)insn.Immediate), info.AccessSize);
+                    pc++;
+                    break;
+
+                default:
+                    throw new InvalidOperationException($"instruction {pc}: the interpreter has no case for {info.Operation}");
+            }
+        }
+    }
+
+    private static unsafe ulong EnterFrame(byte* stack, int depth, bool isChecked, Invocation invocation, int pc)
+    {
+        byte* frame = stack + depth * Registers.StackFrameSize;
+        new Span<byte>(frame, Registers.StackFrameSize).Clear();
+        if (isChecked)
+            invocation.EnterFrame((nint)frame, pc);
+        return (ulong)(frame + Registers.StackFrameSize);
+    }
+
+    private static ulong Alu64(OpcodeInfo info, ulong dst, ulong src) => info.Operation switch
+    {
+        Operation.Add => dst + src,
+        Operation.Sub => dst - src,
+        Operation.Mul => dst * src,
+        Operation.Div => src == 0 ? 0 : dst / src,
+        Operation.SDiv => src == 0 ? 0 : (long)src == -1 ? (ulong)(-(long)dst) : (ulong)((long)dst / (long)src),
+        Operation.Or => dst | src,
+        Operation.And => dst & src,
+        Operation.Lsh => dst << (int)(src & 63),
+        Operation.Rsh => dst >> (int)(src & 63),
+        Operation.Neg => (ulong)(-(long)dst),
+        Operation.Mod => src == 0 ? dst : dst % src,
+        Operation.SMod => src == 0 ? dst : (long)src == -1 ? 0 : (ulong)((long)dst % (long)src),
+        Operation.Xor => dst ^ src,
+        Operation.Mov => src,
+        Operation.MovSx => info.Bits switch
+        {
+            8 => (ulong)(sbyte)src,
+            16 => (ulong)(short)src,
+            _ => (ulong)(int)src,
+        },
+        Operation.Arsh => (ulong)((long)dst >> (int)(src & 63)),
+        _ => throw new InvalidOperationException($"{info.Operation} is not arithmetic"),
+    };
+
+    private static ulong Alu32(OpcodeInfo info, uint dst, uint src) => info.Operation switch
+    {
+        Operation.Add => dst + src,
+        Operation.Sub => dst - src,
+        Operation.Mul => dst * src,
+        Operation.Div => src == 0 ? 0 : dst / src,
+        Operation.SDiv => src == 0 ? 0 : (int)src == -1 ? (uint)(-(int)dst) : (uint)((int)dst / (int)src),
+        Operation.Or => dst | src,
+        Operation.And => dst & src,
+        Operation.Lsh => dst << (int)(src & 31),
+        Operation.Rsh => dst >> (int)(src & 31),
+        Operation.Neg => (uint)(-(int)dst),
+        Operation.Mod => src == 0 ? dst : dst % src,
+        Operation.SMod => src == 0 ? dst : (int)src == -1 ? 0 : (uint)((int)dst % (int)src),
+        Operation.Xor => dst ^ src,
+        Operation.Mov => src,
+        Operation.MovSx => info.Bits == 8 ? (uint)(sbyte)src : (uint)(short)src,
+        Operation.Arsh => (uint)((int)dst >> (int)(src & 31)),
+        _ => throw new InvalidOperationException($"{info.Operation} is not arithmetic"),
+    };
+
+    private static bool Compare(OpcodeInfo info, ulong dst, ulong src)
+    {
+        if (!info.Is64)
+        {
+            uint d = (uint)dst, s = (uint)src;
+            return info.Operation switch
+            {
+                Operation.Jeq => d == s,
+                Operation.Jgt => d > s,
+                Operation.Jge => d >= s,
+                Operation.Jset => (d & s) != 0,
+                Operation.Jne => d != s,
+                Operation.Jsgt => (int)d > (int)s,
+                Operation.Jsge => (int)d >= (int)s,
+                Operation.Jlt => d < s,
+                Operation.Jle => d <= s,
+                Operation.Jslt => (int)d < (int)s,
+                Operation.Jsle => (int)d <= (int)s,
+                _ => throw new InvalidOperationException($"{info.Operation} is not a comparison"),
+            };
+        }
+
+        return info.Operation switch
+        {
+            Operation.Jeq => dst == src,
+            Operation.Jgt => dst > src,
+            Operation.Jge => dst >= src,
+            Operation.Jset => (dst & src) != 0,
+            Operation.Jne => dst != src,
+            Operation.Jsgt => (long)dst > (long)src,
+            Operation.Jsge => (long)dst >= (long)src,
+            Operation.Jlt => dst < src,
+            Operation.Jle => dst <= src,
+            Operation.Jslt => (long)dst < (long)src,
+            Operation.Jsle => (long)dst <= (long)src,
+            _ => throw new InvalidOperationException($"{info.Operation} is not a comparison"),
+        };
+    }
+
+    private static unsafe ulong LoadZeroExtended(byte* p, int size) => size switch
+    {
+        1 => *p,
+        2 => Unsafe.ReadUnaligned<ushort>(p),
+        4 => Unsafe.ReadUnaligned<uint>(p),
+        _ => Unsafe.ReadUnaligned<ulong>(p),
+    };
+
+    private static unsafe ulong LoadSignExtended(byte* p, int size) => size switch
+    {
+        1 => (ulong)*(sbyte*)p,
+        2 => (ulong)Unsafe.ReadUnaligned<short>(p),
+        _ => (ulong)Unsafe.ReadUnaligned<int>(p),
+    };
+
+    private static unsafe void Store(byte* p, int size, ulong value)
+    {
+        switch (size)
+        {
+            case 1: *p = (byte)value; break;
+            case 2: Unsafe.WriteUnaligned(p, (ushort)value); break;
+            case 4: Unsafe.WriteUnaligned(p, (uint)value); break;
+            default: Unsafe.WriteUnaligned(p, value); break;
+        }
+    }
+
+    private static unsafe void Atomic(OpcodeInfo info, nint address, Instruction insn, Span<ulong> r)
+    {
+        int src = insn.Src;
+        if (info.Operation == Operation.LoadAcquire)
+        {
+            r[insn.Dst] = info.AccessSize switch
+            {
+                1 => Volatile.Read(ref *(byte*)address),
+                2 => Volatile.Read(ref *(ushort*)address),
+                4 => Volatile.Read(ref *(uint*)address),
+                _ => Volatile.Read(ref *(ulong*)address),
+            };
+            return;
+        }
+
+        if (info.Operation == Operation.StoreRelease)
+        {
+            switch (info.AccessSize)
+            {
+                case 1: Volatile.Write(ref *(byte*)address, (byte)r[src]); break;
+                case 2: Volatile.Write(ref *(ushort*)address, (ushort)r[src]); break;
+                case 4: Volatile.Write(ref *(uint*)address, (uint)r[src]); break;
+                default: Volatile.Write(ref *(ulong*)address, r[src]); break;
+            }
+
+            return;
+        }
+
+        if (info.AccessSize == 8)
+        {
+            ref long target = ref *(long*)address;
+            long value = (long)r[src];
+            long old = info.Operation switch
+            {
+                Operation.AtomicAdd => Interlocked.Add(ref target, value) - value,
+                Operation.AtomicOr => Interlocked.Or(ref target, value),
+                Operation.AtomicAnd => Interlocked.And(ref target, value),
+                Operation.AtomicXor => AtomicOperations.FetchXor64(address, value),
+                Operation.AtomicXchg => Interlocked.Exchange(ref target, value),
+                Operation.AtomicCmpXchg => Interlocked.CompareExchange(ref target, value, (long)r[0]),
+                _ => throw new InvalidOperationException($"{info.Operation} is not an atomic operation"),
+            };
+            if (info.Operation == Operation.AtomicCmpXchg)
+                r[0] = (ulong)old;
+            else if (info.Fetch)
+                r[src] = (ulong)old;
+        }
+        else
+        {
+            ref int target = ref *(int*)address;
+            int value = (int)r[src];
+            int old = info.Operation switch
+            {
+                Operation.AtomicAdd => Interlocked.Add(ref target, value) - value,
+                Operation.AtomicOr => Interlocked.Or(ref target, value),
+                Operation.AtomicAnd => Interlocked.And(ref target, value),
+                Operation.AtomicXor => AtomicOperations.FetchXor32(address, value),
+                Operation.AtomicXchg => Interlocked.Exchange(ref target, value),
+                Operation.AtomicCmpXchg => Interlocked.CompareExchange(ref target, value, (int)r[0]),
+                _ => throw new InvalidOperationException($"{info.Operation} is not an atomic operation"),
+            };
+            if (info.Operation == Operation.AtomicCmpXchg)
+                r[0] = (uint)old;
+            else if (info.Fetch)
+                r[src] = (uint)old;
+        }
+    }
+}
