@@ -1,0 +1,121 @@
+using System.Text;
+using Bpf.Interpretation;
+using Bpf.Isa;
+using Bpf.Jit;
+using Bpf.Runtime;
+
+namespace Bpf.Tests.Differential;
+
+/// <summary>The outcomes of one program on the reference interpreter and on the JIT.</summary>
+/// <param name="Interpreter">The interpreter's outcome, the oracle.</param>
+/// <param name="Jit">The JIT's outcome.</param>
+public sealed record Comparison(Outcome Interpreter, Outcome Jit)
+{
+    /// <summary>True if the engines agree.</summary>
+    public bool Agree => Interpreter.Equals(Jit);
+}
+
+/// <summary>
+/// Runs programs on the reference interpreter and on the JIT with the same options, each on its
+/// own copy of the same input, and explains disagreements: the seed, the listing, both outcomes,
+/// and a shrunk program that still disagrees.
+/// </summary>
+public sealed class DifferentialRunner
+{
+    /// <summary>The budget while shrinking: removing a loop's decrement must not cost a hundred million steps.</summary>
+    private const long ShrinkBudget = 1_000_000;
+
+    /// <summary>Creates a runner whose engines prepare programs with <paramref name="options"/>.</summary>
+    public DifferentialRunner(ExecutionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Options = options;
+    }
+
+    /// <summary>The options both engines prepare programs with.</summary>
+    public ExecutionOptions Options { get; }
+
+    /// <summary>Runs <paramref name="bytecode"/> on both engines, each on a fresh copy of <paramref name="input"/>.</summary>
+    public Comparison Compare(Bytecode bytecode, byte[] input) => Compare(bytecode, input, Options);
+
+    /// <summary>Runs <paramref name="bytecode"/> on one engine on a fresh copy of <paramref name="input"/>.</summary>
+    public static Outcome Run(IBpfEngine engine, Bytecode bytecode, byte[] input, ExecutionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        ArgumentNullException.ThrowIfNull(input);
+        var memory = input.ToArray();
+        try
+        {
+            var executable = engine.Prepare(bytecode, options);
+            return Outcome.Returned(executable.Run(memory), memory);
+        }
+        catch (BpfRuntimeException trap)
+        {
+            return Outcome.Trapped(trap, memory);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            return Outcome.Failed(exception, memory);
+        }
+    }
+
+    /// <summary>
+    /// Compares the engines on a generated program and returns null when they agree, or the full
+    /// explanation of the disagreement (with a shrunk program) when they do not.
+    /// </summary>
+    public string? Check(GeneratedProgram program, string generatorDescription)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        var bytecode = Bytecode.Create(program.Instructions);
+        var comparison = Compare(bytecode, program.Input);
+        return comparison.Agree ? null : Explain(program, comparison, generatorDescription);
+    }
+
+    /// <summary>The failure message for a disagreement on <paramref name="program"/>.</summary>
+    public string Explain(GeneratedProgram program, Comparison comparison, string generatorDescription)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        ArgumentNullException.ThrowIfNull(comparison);
+        var text = new StringBuilder();
+        text.AppendLine($"The interpreter and the JIT disagree on seed {program.Seed} ({generatorDescription}; checked mode {(Options.Checked ? "on" : "off")}).");
+        text.AppendLine($"  interpreter: {comparison.Interpreter}");
+        text.AppendLine($"  jit:         {comparison.Jit}");
+        text.AppendLine($"  input:       {Outcome.Hex(program.Input)}");
+
+        var shrunk = ProgramShrinker.Shrink(program.Instructions, candidate => StillDisagrees(candidate, program.Input), TimeSpan.FromSeconds(30));
+        if (shrunk.Length < program.Instructions.Length)
+        {
+            var again = Compare(Bytecode.Create(shrunk), program.Input);
+            text.AppendLine();
+            text.AppendLine($"Shrunk to {shrunk.Length} of {program.Instructions.Length} slots, still disagreeing:");
+            text.AppendLine($"  interpreter: {again.Interpreter}");
+            text.AppendLine($"  jit:         {again.Jit}");
+            text.Append(ProgramListing.Format(shrunk));
+        }
+
+        text.AppendLine();
+        text.AppendLine($"The program ({program.Instructions.Length} slots):");
+        text.Append(ProgramListing.Format(program.Instructions));
+        return text.ToString();
+    }
+
+    private static Comparison Compare(Bytecode bytecode, byte[] input, ExecutionOptions options) =>
+        new(Run(InterpreterEngine.Instance, bytecode, input, options), Run(JitEngine.Instance, bytecode, input, options));
+
+    /// <summary>
+    /// Whether a shrunk candidate still shows a disagreement worth reporting. Candidates may loop
+    /// forever or, unchecked, touch memory they must not, so each first runs on the checked
+    /// interpreter with a small budget: one that is stopped is no evidence (and unchecked, no
+    /// candidate that would trap checked may run at all).
+    /// </summary>
+    private bool StillDisagrees(Bytecode candidate, byte[] input)
+    {
+        var guarded = Options with { Checked = true, InstructionBudget = ShrinkBudget };
+        var oracle = Run(InterpreterEngine.Instance, candidate, input, guarded);
+        if (oracle.IsBudgetExhausted || !Options.Checked && oracle.Kind != OutcomeKind.Returned)
+            return false;
+
+        var comparison = Options.Checked ? Compare(candidate, input, guarded) : Compare(candidate, input, Options);
+        return !comparison.Agree && !comparison.Interpreter.IsBudgetExhausted && !comparison.Jit.IsBudgetExhausted;
+    }
+}

@@ -1,0 +1,69 @@
+namespace Bpf.Tests.Differential;
+
+/// <summary>
+/// The shape of the programs a <see cref="RandomProgramGenerator"/> makes: how long, how many
+/// subprograms, how loops and jumps look, and whether they may touch memory they must not.
+/// </summary>
+public sealed record GeneratorOptions
+{
+    /// <summary>
+    /// Small programs for checked mode: every kind of instruction, a few subprograms, bounded
+    /// loops, and in some programs deliberate out-of-bounds accesses that both engines must trap.
+    /// </summary>
+    public static GeneratorOptions Checked { get; } = new();
+
+    /// <summary>
+    /// Small programs that are in bounds by construction and write every stack byte they can read
+    /// before reading it, so that they may run in unchecked mode (no bounds checks, no zeroed frames).
+    /// </summary>
+    public static GeneratorOptions InBounds { get; } = new() { WildProgramRate = 0, StackWindow = 128, InitializeStack = true };
+
+    /// <summary>The most statements in the entry function's body (the actual length is random, at least a quarter of it).</summary>
+    public int MainLength { get; init; } = 60;
+
+    /// <summary>The most statements in a subprogram's body.</summary>
+    public int SubprogramLength { get; init; } = 30;
+
+    /// <summary>The most subprograms (0 to this many, chosen per program).</summary>
+    public int MaxSubprograms { get; init; } = 4;
+
+    /// <summary>The most times a loop runs.</summary>
+    public int MaxLoopIterations { get; init; } = 5;
+
+    /// <summary>The most statements in an ordinary loop body.</summary>
+    public int MaxLoopBody { get; init; } = 12;
+
+    /// <summary>
+    /// When set, each function's body is mostly one loop whose body spans most of the function,
+    /// so that in large functions the loop's backward jump crosses the JIT's region boundaries.
+    /// </summary>
+    public bool SpanningLoop { get; init; }
+
+    /// <summary>How often a forward jump picks its target anywhere ahead rather than close by.</summary>
+    public double FarJumpRate { get; init; } = 0.1;
+
+    /// <summary>
+    /// The fraction of programs that contain deliberate invalid accesses (wild offsets, a data
+    /// register used as a pointer, misaligned atomics, bad <c>callx</c> targets). 0 for programs
+    /// that must stay in bounds.
+    /// </summary>
+    public double WildProgramRate { get; init; } = 0.2;
+
+    /// <summary>
+    /// The bytes below r10 that programs use (a multiple of 8, at most 512). Callers also hand
+    /// this window of their frame to their callees.
+    /// </summary>
+    public int StackWindow { get; init; } = 512;
+
+    /// <summary>When set, every function starts by storing to each dword of its stack window.</summary>
+    public bool InitializeStack { get; init; }
+
+    /// <summary>The size of the input memory r1 points to at entry.</summary>
+    public int InputLength { get; init; } = 64;
+
+    /// <summary>
+    /// An upper bound on the instructions one run may execute, which the generator keeps to by
+    /// limiting loops and calls; far below the instruction budget, so that both engines finish.
+    /// </summary>
+    public long MaxDynamicInstructions { get; init; } = 20_000;
+}
