@@ -38,15 +38,28 @@ public sealed class DifferentialRunner
     /// <summary>Runs <paramref name="bytecode"/> on both engines, each on a fresh copy of <paramref name="input"/>.</summary>
     public Comparison Compare(Bytecode bytecode, byte[] input) => Compare(bytecode, input, Options);
 
+    /// <summary>Runs two prepared programs (the interpreter's and the JIT's), each on a fresh copy of <paramref name="input"/>.</summary>
+    public static Comparison Compare(BpfExecutable interpreter, BpfExecutable jit, byte[] input)
+    {
+        ArgumentNullException.ThrowIfNull(interpreter);
+        ArgumentNullException.ThrowIfNull(jit);
+        return new(Run(() => interpreter, input), Run(() => jit, input));
+    }
+
     /// <summary>Runs <paramref name="bytecode"/> on one engine on a fresh copy of <paramref name="input"/>.</summary>
     public static Outcome Run(IBpfEngine engine, Bytecode bytecode, byte[] input, ExecutionOptions options)
     {
         ArgumentNullException.ThrowIfNull(engine);
+        return Run(() => engine.Prepare(bytecode, options), input);
+    }
+
+    private static Outcome Run(Func<BpfExecutable> prepare, byte[] input)
+    {
         ArgumentNullException.ThrowIfNull(input);
         var memory = input.ToArray();
         try
         {
-            var executable = engine.Prepare(bytecode, options);
+            var executable = prepare();
             return Outcome.Returned(executable.Run(memory), memory);
         }
         catch (BpfRuntimeException trap)

@@ -18,13 +18,44 @@ public sealed record GeneratorOptions
     /// </summary>
     public static GeneratorOptions InBounds { get; } = new() { WildProgramRate = 0, StackWindow = 128, InitializeStack = true };
 
-    /// <summary>The most statements in the entry function's body (the actual length is random, at least a quarter of it).</summary>
+    /// <summary>
+    /// Large programs of about <paramref name="length"/> instructions in the entry function and
+    /// <paramref name="subprograms"/> subprograms of three quarters of that, each mostly one loop that spans
+    /// the function (see <see cref="SpanningLoop"/>) and with many far jumps, so that the JIT
+    /// splits every function into regions and jumps cross region boundaries both ways.
+    /// </summary>
+    /// <param name="length">The statements in the entry function.</param>
+    /// <param name="subprograms">The number of subprograms.</param>
+    /// <param name="inBounds">True for programs that may run unchecked (see <see cref="InBounds"/>).</param>
+    public static GeneratorOptions Large(int length, int subprograms, bool inBounds) => (inBounds ? InBounds : Checked) with
+    {
+        MainLength = length,
+        SubprogramLength = length * 3 / 4,
+        MinLengthFraction = 0.9,
+        MinSubprograms = subprograms,
+        MaxSubprograms = subprograms,
+        SpanningLoop = true,
+        MaxLoopIterations = 3,
+        FarJumpRate = 0.04,
+        FarJumpDistance = 3_000,
+        WildProgramRate = 0,
+        PacketAbortRate = 0,
+        MaxDynamicInstructions = 2_000_000,
+    };
+
+    /// <summary>The most statements in the entry function's body.</summary>
     public int MainLength { get; init; } = 60;
+
+    /// <summary>The least length of a function's body, as a fraction of its most.</summary>
+    public double MinLengthFraction { get; init; } = 0.25;
 
     /// <summary>The most statements in a subprogram's body.</summary>
     public int SubprogramLength { get; init; } = 30;
 
-    /// <summary>The most subprograms (0 to this many, chosen per program).</summary>
+    /// <summary>The least subprograms.</summary>
+    public int MinSubprograms { get; init; }
+
+    /// <summary>The most subprograms (chosen per program).</summary>
     public int MaxSubprograms { get; init; } = 4;
 
     /// <summary>The most times a loop runs.</summary>
@@ -34,13 +65,27 @@ public sealed record GeneratorOptions
     public int MaxLoopBody { get; init; } = 12;
 
     /// <summary>
-    /// When set, each function's body is mostly one loop whose body spans most of the function,
-    /// so that in large functions the loop's backward jump crosses the JIT's region boundaries.
+    /// When set, each function starts with one loop whose body spans most of the function, so
+    /// that in large functions the loop's backward jump crosses the JIT's region boundaries. No
+    /// jump leaves that loop and it contains no <c>exit</c>, so every iteration runs to the end.
     /// </summary>
     public bool SpanningLoop { get; init; }
 
-    /// <summary>How often a forward jump picks its target anywhere ahead rather than close by.</summary>
+    /// <summary>
+    /// How often a conditional forward jump picks its target anywhere up to
+    /// <see cref="FarJumpDistance"/> ahead rather than close by. Far jumps mostly test for
+    /// equality with a random constant, so that few are taken and most of the code still runs.
+    /// </summary>
     public double FarJumpRate { get; init; } = 0.1;
+
+    /// <summary>The most items a far jump skips.</summary>
+    public int FarJumpDistance { get; init; } = 16_000;
+
+    /// <summary>
+    /// How often a legacy packet load reads outside the packet, which ends the whole program with
+    /// r0 = 0 (and so cuts short what the rest of it would have tested).
+    /// </summary>
+    public double PacketAbortRate { get; init; } = 0.02;
 
     /// <summary>
     /// The fraction of programs that contain deliberate invalid accesses (wild offsets, a data

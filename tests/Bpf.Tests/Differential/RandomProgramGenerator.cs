@@ -84,6 +84,7 @@ public sealed class RandomProgramGenerator
         public int Target = -1;
         public int Loop = -1;
         public bool Targetable = true;
+        public bool Far;
         public int Slot;
     }
 
@@ -105,7 +106,7 @@ public sealed class RandomProgramGenerator
         private int _function;
         private int[] _data = [];
         private int _loop = -1;
-        private int _loopCount;
+        private readonly List<bool> _closedLoops = [];
         private long _multiplier = 1;
         private long _cost;
 
@@ -121,7 +122,7 @@ public sealed class RandomProgramGenerator
         public GeneratedProgram Build()
         {
             _wild = _random.NextDouble() < _options.WildProgramRate;
-            int count = 1 + _random.Next(_options.MaxSubprograms + 1);
+            int count = 1 + _random.Next(_options.MinSubprograms, _options.MaxSubprograms + 1);
             _functions = new List<Item>[count];
             _costs = new long[count];
             _called = new bool[count];
@@ -149,17 +150,18 @@ public sealed class RandomProgramGenerator
             _function = f;
             _data = f == 0 ? [0, 1, 2, 3, 4, 5, 6, 7] : [0, 1, 2, 3, 4, 5, 6];
             _loop = -1;
+            _closedLoops.Clear();
             _multiplier = 1;
             _cost = 0;
 
             Prologue();
             int length = f == 0 ? _options.MainLength : _options.SubprogramLength;
-            length = _random.Next(Math.Max(1, length / 4), length + 1);
+            length = _random.Next(Math.Max(1, (int)(length * _options.MinLengthFraction)), length + 1);
             if (_options.SpanningLoop)
             {
-                Statements(length / 10);
-                Loop(Math.Max(1, length * 7 / 10), _random.Next(2, 4));
-                Statements(length / 5);
+                // First thing after the prologue, so that nothing jumps over it.
+                Loop(Math.Max(1, length * 7 / 10), _random.Next(2, _options.MaxLoopIterations + 1), closed: true);
+                Statements(length * 3 / 10);
             }
             else
             {
@@ -274,7 +276,7 @@ public sealed class RandomProgramGenerator
                     break;
                 case < 94:
                     // An early exit, usually skipped over by a jump.
-                    if (Chance(0.5))
+                    if (Chance(0.5) && !InClosedLoop)
                         Emit(Encode(Exit));
                     else
                         Arithmetic();
@@ -346,10 +348,16 @@ public sealed class RandomProgramGenerator
 
         private void ConditionalJump()
         {
+            bool far = Chance(_options.FarJumpRate);
             var row = Pick(ConditionalJumps);
             int dst = DataRegister();
             Instruction jump;
-            if (row.UsesSourceRegister)
+            if (far && Chance(0.8))
+            {
+                // Rarely taken: skipping far is worth testing, but not at the price of most of the code.
+                jump = Encode(Condition(Operation.Jeq, Chance(0.5), register: false), dst, immediate: _random.Next(int.MinValue, int.MaxValue));
+            }
+            else if (row.UsesSourceRegister)
             {
                 int src = DataRegister();
                 if (Chance(0.25))
@@ -365,6 +373,7 @@ public sealed class RandomProgramGenerator
             }
 
             EmitJump(jump, Link.Offset, target: -1);
+            _items[^1].Far = far;
         }
 
         private void UnconditionalJump()
@@ -451,7 +460,7 @@ public sealed class RandomProgramGenerator
             int size = row.AccessSize;
 
             // Mostly inside the packet; outside, the program ends with r0 = 0 in both engines.
-            int offset = Chance(0.02)
+            int offset = Chance(_options.PacketAbortRate)
                 ? Chance(0.5) ? -_random.Next(1, 5) : _inputLength - size + _random.Next(1, 5)
                 : _random.Next(0, _inputLength - size + 1);
             if (row.Operation == Operation.LoadPacketAbsolute)
@@ -466,7 +475,7 @@ public sealed class RandomProgramGenerator
             Emit(Encode(row, src: index, immediate: offset - part));
         }
 
-        private void Loop(int bodyLength, int iterations)
+        private void Loop(int bodyLength, int iterations, bool closed = false)
         {
             if (_loop >= 0)
                 throw new InvalidOperationException("loops do not nest: there is one counter register");
@@ -477,13 +486,21 @@ public sealed class RandomProgramGenerator
 
             Emit(Encode(Chance(0.5) ? Mov64Imm : Mov32Imm, LoopCounter, immediate: iterations));
             long outer = _multiplier;
-            _loop = _loopCount++;
+            _loop = NewLoop(closed);
             _multiplier *= iterations;
             int head = _items.Count;
             Statements(bodyLength);
             LoopTail(head);
             _loop = -1;
             _multiplier = outer;
+        }
+
+        private bool InClosedLoop => _loop >= 0 && _closedLoops[_loop];
+
+        private int NewLoop(bool closed)
+        {
+            _closedLoops.Add(closed);
+            return _closedLoops.Count - 1;
         }
 
         /// <summary>Decrements the counter and jumps back to <paramref name="head"/> while it is not zero.</summary>
@@ -534,7 +551,7 @@ public sealed class RandomProgramGenerator
             Emit(Encode(Exit));
             int iterations = _random.Next(1, _options.MaxLoopIterations + 1);
             Emit(Encode(Mov64Imm, LoopCounter, immediate: iterations));
-            _loop = _loopCount++;
+            _loop = NewLoop(closed: false);
             long outer = _multiplier;
             _multiplier *= iterations;
             int head = _items.Count;
@@ -700,7 +717,7 @@ public sealed class RandomProgramGenerator
             {
                 var item = _items[i];
                 if (item.Link is Link.Offset or Link.Immediate && item.Target < 0)
-                    item.Target = ForwardTarget(i);
+                    item.Target = ForwardTarget(i, item.Far);
             }
         }
 
@@ -708,16 +725,17 @@ public sealed class RandomProgramGenerator
         /// A target after item <paramref name="source"/>: inside the same loop or outside every loop
         /// (a jump may leave a loop, never enter one), and not a loop's exit test or backward jump.
         /// </summary>
-        private int ForwardTarget(int source)
+        private int ForwardTarget(int source, bool far)
         {
             int count = _items.Count;
             int loop = _items[source].Loop;
-            bool Valid(int k) => _items[k].Targetable && (_items[k].Loop == loop || _items[k].Loop < 0);
+            bool closed = loop >= 0 && _closedLoops[loop];
+            bool Valid(int k) => _items[k].Targetable && (_items[k].Loop == loop || _items[k].Loop < 0 && !closed);
 
             for (int attempt = 0; attempt < 24; attempt++)
             {
-                int k = Chance(_options.FarJumpRate)
-                    ? _random.Next(source + 1, Math.Min(count, source + 1 + MaxJumpItems))
+                int k = far
+                    ? _random.Next(source + 1, Math.Min(count, source + 1 + Math.Min(_options.FarJumpDistance, MaxJumpItems)))
                     : source + 1 + _random.Next(0, _random.Next(1, 17));
                 if (k < count && Valid(k))
                     return k;
