@@ -26,14 +26,20 @@ public sealed class DifferentialRunner
     private const long ShrinkBudget = 1_000_000;
 
     /// <summary>Creates a runner whose engines prepare programs with <paramref name="options"/>.</summary>
-    public DifferentialRunner(ExecutionOptions options)
+    /// <param name="options">The options both engines prepare programs with.</param>
+    /// <param name="readOnlyTail">How many bytes at the end of the input the program may only read (see <see cref="Run(BpfExecutable, byte[], int)"/>).</param>
+    public DifferentialRunner(ExecutionOptions options, int readOnlyTail = 0)
     {
         ArgumentNullException.ThrowIfNull(options);
         Options = options;
+        ReadOnlyTail = readOnlyTail;
     }
 
     /// <summary>The options both engines prepare programs with.</summary>
     public ExecutionOptions Options { get; }
+
+    /// <summary>How many bytes at the end of the input are read-only.</summary>
+    public int ReadOnlyTail { get; }
 
     /// <summary>Runs <paramref name="bytecode"/> on both engines, each on a fresh copy of <paramref name="input"/>.</summary>
     public Comparison Compare(Bytecode bytecode, byte[] input) => Compare(bytecode, input, Options);
@@ -43,24 +49,47 @@ public sealed class DifferentialRunner
     {
         ArgumentNullException.ThrowIfNull(interpreter);
         ArgumentNullException.ThrowIfNull(jit);
-        return new(Run(() => interpreter, input), Run(() => jit, input));
+        return new(Run(interpreter, input), Run(jit, input));
     }
 
     /// <summary>Runs <paramref name="bytecode"/> on one engine on a fresh copy of <paramref name="input"/>.</summary>
-    public static Outcome Run(IBpfEngine engine, Bytecode bytecode, byte[] input, ExecutionOptions options)
+    public static Outcome Run(IBpfEngine engine, Bytecode bytecode, byte[] input, ExecutionOptions options, int readOnlyTail = 0)
     {
         ArgumentNullException.ThrowIfNull(engine);
-        return Run(() => engine.Prepare(bytecode, options), input);
+        return Run(() => engine.Prepare(bytecode, options), input, readOnlyTail);
     }
 
-    private static Outcome Run(Func<BpfExecutable> prepare, byte[] input)
+    /// <summary>
+    /// Runs a prepared program on a fresh copy of <paramref name="input"/>. With a read-only tail
+    /// it runs as a host would run it on a context of its own: through an invocation whose regions
+    /// are the input's writable head and its read-only tail (r1 and r2 as usual).
+    /// </summary>
+    public static Outcome Run(BpfExecutable executable, byte[] input, int readOnlyTail = 0)
+    {
+        ArgumentNullException.ThrowIfNull(executable);
+        return Run(() => executable, input, readOnlyTail);
+    }
+
+    private static unsafe Outcome Run(Func<BpfExecutable> prepare, byte[] input, int readOnlyTail)
     {
         ArgumentNullException.ThrowIfNull(input);
         var memory = input.ToArray();
         try
         {
             var executable = prepare();
-            return Outcome.Returned(executable.Run(memory), memory);
+            if (readOnlyTail == 0)
+                return Outcome.Returned(executable.Run(memory), memory);
+
+            fixed (byte* start = memory)
+            {
+                var invocation = new Invocation(executable.Options);
+                int writable = memory.Length - readOnlyTail;
+                invocation.AddRegion((nint)start, writable, writable: true);
+                invocation.AddRegion((nint)(start + writable), readOnlyTail, writable: false);
+                invocation.PacketStart = (nint)start;
+                invocation.PacketLength = memory.Length;
+                return Outcome.Returned(executable.Run((ulong)start, (ulong)memory.Length, 0, 0, 0, invocation), memory);
+            }
         }
         catch (BpfRuntimeException trap)
         {
@@ -90,7 +119,7 @@ public sealed class DifferentialRunner
         ArgumentNullException.ThrowIfNull(program);
         ArgumentNullException.ThrowIfNull(comparison);
         var text = new StringBuilder();
-        text.AppendLine($"The interpreter and the JIT disagree on seed {program.Seed} ({generatorDescription}; checked mode {(Options.Checked ? "on" : "off")}).");
+        text.AppendLine($"The interpreter and the JIT disagree on seed {program.Seed} ({generatorDescription}; checked mode {(Options.Checked ? "on" : "off")}{(ReadOnlyTail > 0 ? $"; the last {ReadOnlyTail} input bytes read-only" : "")}).");
         text.AppendLine($"  interpreter: {comparison.Interpreter}");
         text.AppendLine($"  jit:         {comparison.Jit}");
         text.AppendLine($"  input:       {Outcome.Hex(program.Input)}");
@@ -112,8 +141,8 @@ public sealed class DifferentialRunner
         return text.ToString();
     }
 
-    private static Comparison Compare(Bytecode bytecode, byte[] input, ExecutionOptions options) =>
-        new(Run(InterpreterEngine.Instance, bytecode, input, options), Run(JitEngine.Instance, bytecode, input, options));
+    private Comparison Compare(Bytecode bytecode, byte[] input, ExecutionOptions options) =>
+        new(Run(InterpreterEngine.Instance, bytecode, input, options, ReadOnlyTail), Run(JitEngine.Instance, bytecode, input, options, ReadOnlyTail));
 
     /// <summary>
     /// Whether a shrunk candidate still shows a disagreement worth reporting. Candidates may loop
@@ -124,7 +153,7 @@ public sealed class DifferentialRunner
     private bool StillDisagrees(Bytecode candidate, byte[] input)
     {
         var guarded = Options with { Checked = true, InstructionBudget = ShrinkBudget };
-        var oracle = Run(InterpreterEngine.Instance, candidate, input, guarded);
+        var oracle = Run(InterpreterEngine.Instance, candidate, input, guarded, ReadOnlyTail);
         if (oracle.IsBudgetExhausted || !Options.Checked && oracle.Kind != OutcomeKind.Returned)
             return false;
 

@@ -13,10 +13,11 @@ namespace Bpf.Tests.Differential;
 /// outcomes and a shrunk program.
 /// </summary>
 /// <remarks>
-/// By default 20,000 programs run in checked mode (some of them with deliberate invalid accesses)
-/// and 2,000 in-bounds programs run unchecked, split by seed range into test cases so that
-/// progress shows. Set the environment variable <c>BPF_DIFFERENTIAL_PROGRAMS=N</c> to run N
-/// checked programs and N/10 unchecked ones instead (millions, for a long soak). To reproduce a
+/// By default 20,000 programs run in checked mode (some of them with deliberate invalid accesses),
+/// 2,000 more in checked mode with the last bytes of their input read-only, and 2,000 in-bounds
+/// programs unchecked, split by seed range into test cases so that progress shows. Set the
+/// environment variable <c>BPF_DIFFERENTIAL_PROGRAMS=N</c> to run N checked programs and N/10
+/// of each other kind instead (millions, for a long soak). To reproduce a
 /// failure, generate its seed with the generator options the message names.
 /// </remarks>
 [TestFixture]
@@ -33,6 +34,12 @@ public sealed class DifferentialTests
     /// <summary>Unchecked programs get seeds of their own, so that they are not the checked ones again.</summary>
     private const int UncheckedSeedBase = 1_000_000_000;
 
+    /// <summary>Seeds of the programs that run with a read-only input tail.</summary>
+    private const int ReadOnlySeedBase = 2_000_000_000 - 100_000_000;
+
+    /// <summary>How much of the input those programs may only read: stores there must trap.</summary>
+    private const int ReadOnlyTail = 16;
+
     private static int Programs =>
         int.TryParse(Environment.GetEnvironmentVariable(ProgramsVariable), NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0
             ? n
@@ -43,6 +50,9 @@ public sealed class DifferentialTests
 
     /// <summary>Seed ranges of the unchecked-mode cases.</summary>
     public static IEnumerable<TestCaseData> UncheckedRanges() => Ranges(UncheckedSeedBase, Math.Max(1, Programs / 10), "Unchecked");
+
+    /// <summary>Seed ranges of the cases whose input ends in read-only bytes.</summary>
+    public static IEnumerable<TestCaseData> ReadOnlyRanges() => Ranges(ReadOnlySeedBase, Math.Max(1, Programs / 10), "ReadOnly");
 
     [TestCaseSource(nameof(CheckedRanges))]
     public void CheckedModeAgrees(int firstSeed, int count)
@@ -93,6 +103,21 @@ public sealed class DifferentialTests
         Assert.That(tally.Returned, Is.EqualTo(count), tally.ToString());
     }
 
+    [TestCaseSource(nameof(ReadOnlyRanges))]
+    public void CheckedModeAgreesWithReadOnlyInput(int firstSeed, int count)
+    {
+        var generator = new RandomProgramGenerator(GeneratorOptions.Checked);
+        var runner = new DifferentialRunner(new ExecutionOptions { Helpers = DifferentialHelpers.CreateRegistry() }, ReadOnlyTail);
+        var tally = new Tally();
+        for (int seed = firstSeed; seed < firstSeed + count; seed++)
+        {
+            var program = generator.Generate(seed);
+            tally.Add(program, CompareOrFail(runner, program, nameof(GeneratorOptions.Checked)).Interpreter);
+        }
+
+        Assert.That(tally.ReadOnly, Is.GreaterThan(count / 20), tally.ToString());
+    }
+
     private static Comparison CompareOrFail(DifferentialRunner runner, GeneratedProgram program, string generator)
     {
         var bytecode = Bytecode.Create(program.Instructions);
@@ -121,6 +146,7 @@ public sealed class DifferentialTests
         public int Returned { get; private set; }
         public int Trapped { get; private set; }
         public int Wild { get; private set; }
+        public int ReadOnly { get; private set; }
         public long Slots { get; private set; }
 
         public void Add(GeneratedProgram program, Outcome outcome)
@@ -132,9 +158,11 @@ public sealed class DifferentialTests
                 Returned++;
             else if (outcome.Kind == OutcomeKind.Trapped)
                 Trapped++;
+            if (outcome is { Kind: OutcomeKind.Trapped, Trap: TrapKind.ReadOnlyMemory })
+                ReadOnly++;
         }
 
         public override string ToString() =>
-            $"{Returned} returned, {Trapped} trapped, {Wild} with deliberate invalid accesses, {Slots} slots in all";
+            $"{Returned} returned, {Trapped} trapped ({ReadOnly} on read-only memory), {Wild} with deliberate invalid accesses, {Slots} slots in all";
     }
 }

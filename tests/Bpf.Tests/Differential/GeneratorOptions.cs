@@ -55,8 +55,11 @@ public sealed record GeneratorOptions
     /// <summary>The least subprograms.</summary>
     public int MinSubprograms { get; init; }
 
-    /// <summary>The most subprograms (chosen per program).</summary>
-    public int MaxSubprograms { get; init; } = 4;
+    /// <summary>
+    /// The most subprograms (chosen per program). Calls go to later functions only, so 7 with
+    /// the entry function allows a chain of 8 frames, the limit.
+    /// </summary>
+    public int MaxSubprograms { get; init; } = 7;
 
     /// <summary>The most times a loop runs.</summary>
     public int MaxLoopIterations { get; init; } = 5;

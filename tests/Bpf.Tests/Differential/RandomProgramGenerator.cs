@@ -42,6 +42,22 @@ public sealed class RandomProgramGenerator
 
     private static readonly OpcodeInfo[] s_wideAtomics = Atomics.Where(a => a.AccessSize > 1).ToArray();
 
+    private static readonly ulong[] s_dividends64 = [0x8000_0000_0000_0000UL, 0x8000_0000UL, 0xFFFF_FFFF_8000_0000UL];
+    private static readonly ulong[] s_dividends32 = [0x8000_0000UL, 0x1234_5678_8000_0000UL, 0x8000_0000_0000_0000UL];
+
+    /// <summary>0, -1 and 1 in both widths, and values that are one of them in one width only.</summary>
+    private static readonly ulong[] s_divisors =
+    [
+        0, ulong.MaxValue, ulong.MaxValue, 1, 0xFFFF_FFFFUL, 0x1_0000_0000UL, 0x5_FFFF_FFFFUL, 0x7_0000_0001UL,
+        0x8000_0000_0000_0000UL, 0xFFFF_FFFF_0000_0000UL,
+    ];
+
+    private static readonly ulong[] s_badCallTargets =
+    [
+        DifferentialHelpers.UnregisteredId, ulong.MaxValue, (1UL << 32) + DifferentialHelpers.MixId,
+        (1UL << 63) | DifferentialHelpers.SaltedMixId, 0x8000_0000UL, 0xFFFF_FFFF_0000_0000UL + DifferentialHelpers.MixId,
+    ];
+
     /// <summary>Jumps never reach further than this many items, so that offsets fit 16 bits even when every item is an <c>lddw</c>.</summary>
     private const int MaxJumpItems = 16_000;
 
@@ -166,6 +182,14 @@ public sealed class RandomProgramGenerator
             else
             {
                 Statements(length);
+            }
+
+            // Often the next function too, so that chains of calls reach the frame limit.
+            if (f > 0 && f + 1 < _functions.Length && Chance(0.6))
+            {
+                int first = _items.Count;
+                LocalCall(f + 1);
+                Seal(first);
             }
 
             // Every subprogram is called from somewhere, or it would not be a function at all.
@@ -320,16 +344,11 @@ public sealed class RandomProgramGenerator
                     bool is64 = row.Is64;
                     if (row.Operation is Operation.Div or Operation.SDiv or Operation.Mod or Operation.SMod && Chance(0.4))
                     {
-                        // The cases BPF defines where IL would throw: x / 0, x % 0, INT_MIN / -1, INT_MIN % -1.
+                        // The cases BPF defines where IL would throw (x / 0, x % 0, INT_MIN / -1,
+                        // INT_MIN % -1), and near misses that only look like them in the other width.
                         if (Chance(0.5))
-                        {
-                            if (is64)
-                                EmitWide(dst, 0x8000_0000_0000_0000UL);
-                            else
-                                Emit(Encode(Mov32Imm, dst, immediate: int.MinValue));
-                        }
-
-                        Emit(Encode(Chance(0.7) ? Mov64Imm : Mov32Imm, src, immediate: Pick([0, -1, -1, 1])));
+                            EmitWide(dst, is64 ? Pick(s_dividends64) : Pick(s_dividends32));
+                        EmitWide(src, Pick(s_divisors));
                     }
                     else if (row.Operation is Operation.Lsh or Operation.Rsh or Operation.Arsh && Chance(0.3))
                     {
@@ -352,9 +371,10 @@ public sealed class RandomProgramGenerator
             var row = Pick(ConditionalJumps);
             int dst = DataRegister();
             Instruction jump;
-            if (far && Chance(0.8))
+            if (far && (InClosedLoop || Chance(0.8)))
             {
-                // Rarely taken: skipping far is worth testing, but not at the price of most of the code.
+                // Rarely taken: skipping far is worth testing, but not at the price of most of the
+                // code (in a spanning loop, of most of the program on every iteration).
                 jump = Encode(Condition(Operation.Jeq, Chance(0.5), register: false), dst, immediate: _random.Next(int.MinValue, int.MaxValue));
             }
             else if (row.UsesSourceRegister)
@@ -428,7 +448,8 @@ public sealed class RandomProgramGenerator
                 return;
             }
 
-            int callee = _random.Next(_function + 1, _functions.Length);
+            // Often the next function, so that chains of calls reach the frame limit.
+            int callee = Chance(0.5) ? _function + 1 : _random.Next(_function + 1, _functions.Length);
             if (_cost + _multiplier * (_costs[callee] + 8) > _options.MaxDynamicInstructions)
             {
                 Arithmetic();
@@ -469,9 +490,13 @@ public sealed class RandomProgramGenerator
                 return;
             }
 
+            // The index register's upper half does not take part in the address.
             int index = DataRegister();
             int part = _random.Next(0, Math.Max(0, offset) + 9);
-            Emit(Encode(Mov32Imm, index, immediate: part));
+            if (Chance(0.3))
+                EmitWide(index, ((ulong)(uint)_random.Next() << 32) | (uint)part);
+            else
+                Emit(Encode(Mov32Imm, index, immediate: part));
             Emit(Encode(row, src: index, immediate: offset - part));
         }
 
@@ -624,7 +649,21 @@ public sealed class RandomProgramGenerator
                     break;
                 case Operation.AtomicCmpXchg:
                     if (Chance(0.5) && baseRegister != 0)
+                    {
+                        // Make the comparison succeed, sometimes with junk in r0's upper half,
+                        // which a 32-bit compare-exchange must ignore.
                         Emit(Encode(InstructionRows.Load(row.AccessSize), 0, baseRegister, offset: offset));
+                        if (row.AccessSize == 4 && Chance(0.5))
+                        {
+                            int junk = DataRegister(except: 0);
+                            if (junk != baseRegister)
+                            {
+                                EmitWide(junk, (ulong)_random.Next(1, int.MaxValue) << 32);
+                                Emit(Encode(Or64Reg, 0, junk));
+                            }
+                        }
+                    }
+
                     Emit(Encode(row, baseRegister, DataRegister(except: baseRegister), offset: offset));
                     written = 0;
                     break;
@@ -681,8 +720,9 @@ public sealed class RandomProgramGenerator
 
                 default:
                 {
+                    // Nothing is registered there, though some are a helper's number in their low 32 bits.
                     int target = DataRegister();
-                    Emit(Encode(Mov64Imm, target, immediate: DifferentialHelpers.UnregisteredId));
+                    EmitWide(target, Pick(s_badCallTargets));
                     Emit(Encode(Callx, target));
                     break;
                 }
