@@ -13,8 +13,9 @@ namespace Bpf.Tests.Differential;
 /// <para>
 /// Registers have roles so that programs stay meaningful. r9 holds the input pointer in every
 /// function (main copies it from r1, callers pass it in r1); r8 is the counter of the one loop a
-/// function may be in; r10 is the frame pointer; in subprograms r7 points to the caller's stack
-/// window (passed in r2). All other registers hold data, never addresses, so that no pointer
+/// function may be in; r10 is the frame pointer; in subprograms r7 points to the stack window
+/// of the caller or of its caller (passed in r2). All other registers hold data, never
+/// addresses, so that no pointer
 /// value (which differs between engines and runs) reaches r0, memory or a comparison. Addresses
 /// a program computes in a data register are overwritten with a constant right after their use.
 /// </para>
@@ -25,8 +26,8 @@ namespace Bpf.Tests.Differential;
 /// loop from outside. Calls go only to later functions, so there is no recursion.
 /// </para>
 /// <para>
-/// Memory: in-bounds accesses use the stack window below r10, the input through r9, and the
-/// caller's window through r7, at any offset and size (atomics aligned), either directly or
+/// Memory: in-bounds accesses use the stack window below r10, the input through r9, and an
+/// outer frame's window through r7, at any offset and size (atomics aligned), either directly or
 /// through a computed pointer. Wild programs (<see cref="GeneratorOptions.WildProgramRate"/>)
 /// also contain accesses both engines must refuse: just outside the input or the frame, far
 /// outside every frame, through a data register, misaligned atomics, <c>callx</c> of nothing.
@@ -461,10 +462,18 @@ public sealed class RandomProgramGenerator
 
         private void LocalCall(int callee)
         {
-            // The callee gets the input in r1 and this frame's window in r2; r3-r5 carry data.
+            // The callee gets the input in r1 and this frame's window in r2, or sometimes the
+            // window this function was given, so that it reaches two frames up; r3-r5 carry data.
             Emit(Encode(Mov64Reg, 1, InputBase));
-            Emit(Encode(Mov64Reg, 2, FramePointer));
-            Emit(Encode(Add64Imm, 2, immediate: -_window));
+            if (_function > 0 && Chance(0.3))
+            {
+                Emit(Encode(Mov64Reg, 2, ParentWindow));
+            }
+            else
+            {
+                Emit(Encode(Mov64Reg, 2, FramePointer));
+                Emit(Encode(Add64Imm, 2, immediate: -_window));
+            }
             var call = new Item { Instruction = Encode(CallLocal), Link = Link.Call, Target = callee };
             Add(call);
             _cost += _multiplier * _costs[callee];
