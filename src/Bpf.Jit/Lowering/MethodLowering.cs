@@ -834,41 +834,39 @@ internal sealed class MethodLowering<TEmitter>
                 _il.Emit(OpCodes.Call, RuntimeMembers.VolatileWrite(size));
                 return;
             case Operation.AtomicCmpXchg:
+                // Out of line, as every atomic whose old value is kept (see FetchingAtomics: RyuJIT
+                // drops the zero extension of what an inlined cmpxchg or xadd returns).
                 LdValue(src, is64);
                 LdValue(0, is64);
-                _il.Emit(OpCodes.Call, is64 ? RuntimeMembers.InterlockedCompareExchange64 : RuntimeMembers.InterlockedCompareExchange32);
-                if (!is64)
-                    _il.Emit(OpCodes.Conv_U8);
+                _il.Emit(OpCodes.Call, is64 ? RuntimeMembers.FetchingCompareExchange64 : RuntimeMembers.FetchingCompareExchange32);
                 StReg(0);
                 return;
         }
 
         LdValue(src, is64);
+        if (info.Fetch)
+        {
+            _il.Emit(OpCodes.Call, op switch
+            {
+                Operation.AtomicAdd => is64 ? RuntimeMembers.FetchingAdd64 : RuntimeMembers.FetchingAdd32,
+                Operation.AtomicOr => is64 ? RuntimeMembers.FetchingOr64 : RuntimeMembers.FetchingOr32,
+                Operation.AtomicAnd => is64 ? RuntimeMembers.FetchingAnd64 : RuntimeMembers.FetchingAnd32,
+                Operation.AtomicXor => is64 ? RuntimeMembers.FetchingXor64 : RuntimeMembers.FetchingXor32,
+                _ => is64 ? RuntimeMembers.FetchingExchange64 : RuntimeMembers.FetchingExchange32,
+            });
+            StReg(src);
+            return;
+        }
+
+        // The old value is discarded, so there is no extension to lose: the operation stays inline.
         _il.Emit(OpCodes.Call, op switch
         {
             Operation.AtomicAdd => is64 ? RuntimeMembers.InterlockedAdd64 : RuntimeMembers.InterlockedAdd32,
             Operation.AtomicOr => is64 ? RuntimeMembers.InterlockedOr64 : RuntimeMembers.InterlockedOr32,
             Operation.AtomicAnd => is64 ? RuntimeMembers.InterlockedAnd64 : RuntimeMembers.InterlockedAnd32,
-            Operation.AtomicXor => is64 ? RuntimeMembers.FetchXor64 : RuntimeMembers.FetchXor32,
-            _ => is64 ? RuntimeMembers.InterlockedExchange64 : RuntimeMembers.InterlockedExchange32,
+            _ => is64 ? RuntimeMembers.FetchXor64 : RuntimeMembers.FetchXor32,
         });
-
-        if (!info.Fetch)
-        {
-            _il.Emit(OpCodes.Pop);
-            return;
-        }
-
-        // Interlocked.Add returns the new value; the old one is new - operand.
-        if (op == Operation.AtomicAdd)
-        {
-            LdValue(src, is64);
-            _il.Emit(OpCodes.Sub);
-        }
-
-        if (!is64)
-            _il.Emit(OpCodes.Conv_U8);
-        StReg(src);
+        _il.Emit(OpCodes.Pop);
     }
 
     /// <summary>Pushes a register as a 64-bit value or as its low 32 bits.</summary>

@@ -38,10 +38,19 @@ internal static class RuntimeMembers
     public static readonly MethodInfo InterlockedOr32 = Interlocked(nameof(System.Threading.Interlocked.Or), typeof(int), 2);
     public static readonly MethodInfo InterlockedAnd64 = Interlocked(nameof(System.Threading.Interlocked.And), typeof(long), 2);
     public static readonly MethodInfo InterlockedAnd32 = Interlocked(nameof(System.Threading.Interlocked.And), typeof(int), 2);
-    public static readonly MethodInfo InterlockedExchange64 = Interlocked(nameof(System.Threading.Interlocked.Exchange), typeof(long), 2);
-    public static readonly MethodInfo InterlockedExchange32 = Interlocked(nameof(System.Threading.Interlocked.Exchange), typeof(int), 2);
-    public static readonly MethodInfo InterlockedCompareExchange64 = Interlocked(nameof(System.Threading.Interlocked.CompareExchange), typeof(long), 3);
-    public static readonly MethodInfo InterlockedCompareExchange32 = Interlocked(nameof(System.Threading.Interlocked.CompareExchange), typeof(int), 3);
+
+    public static readonly MethodInfo FetchingAdd64 = Method(typeof(FetchingAtomics), nameof(FetchingAtomics.Add64));
+    public static readonly MethodInfo FetchingAdd32 = Method(typeof(FetchingAtomics), nameof(FetchingAtomics.Add32));
+    public static readonly MethodInfo FetchingOr64 = Method(typeof(FetchingAtomics), nameof(FetchingAtomics.Or64));
+    public static readonly MethodInfo FetchingOr32 = Method(typeof(FetchingAtomics), nameof(FetchingAtomics.Or32));
+    public static readonly MethodInfo FetchingAnd64 = Method(typeof(FetchingAtomics), nameof(FetchingAtomics.And64));
+    public static readonly MethodInfo FetchingAnd32 = Method(typeof(FetchingAtomics), nameof(FetchingAtomics.And32));
+    public static readonly MethodInfo FetchingXor64 = Method(typeof(FetchingAtomics), nameof(FetchingAtomics.Xor64));
+    public static readonly MethodInfo FetchingXor32 = Method(typeof(FetchingAtomics), nameof(FetchingAtomics.Xor32));
+    public static readonly MethodInfo FetchingExchange64 = Method(typeof(FetchingAtomics), nameof(FetchingAtomics.Exchange64));
+    public static readonly MethodInfo FetchingExchange32 = Method(typeof(FetchingAtomics), nameof(FetchingAtomics.Exchange32));
+    public static readonly MethodInfo FetchingCompareExchange64 = Method(typeof(FetchingAtomics), nameof(FetchingAtomics.CompareExchange64));
+    public static readonly MethodInfo FetchingCompareExchange32 = Method(typeof(FetchingAtomics), nameof(FetchingAtomics.CompareExchange32));
 
     public static readonly MethodInfo ReverseEndianness16 = typeof(BinaryPrimitives).GetMethod(nameof(BinaryPrimitives.ReverseEndianness), [typeof(ushort)])!;
     public static readonly MethodInfo ReverseEndianness32 = typeof(BinaryPrimitives).GetMethod(nameof(BinaryPrimitives.ReverseEndianness), [typeof(uint)])!;
