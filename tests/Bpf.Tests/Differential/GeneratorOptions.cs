@@ -19,6 +19,13 @@ public sealed record GeneratorOptions
     public static GeneratorOptions InBounds { get; } = new() { WildProgramRate = 0, StackWindow = 128, InitializeStack = true };
 
     /// <summary>
+    /// Small checked-mode programs that are mostly arithmetic on registers that all hold live
+    /// 64-bit values: register pressure around division, multiplication and shifts, where a
+    /// compiler's register allocator has the most to get wrong.
+    /// </summary>
+    public static GeneratorOptions ArithmeticDense { get; } = new() { ArithmeticRate = 0.8, WildProgramRate = 0, MaxSubprograms = 2 };
+
+    /// <summary>
     /// Large programs of about <paramref name="length"/> instructions in the entry function and
     /// <paramref name="subprograms"/> subprograms of three quarters of that, each mostly one loop that spans
     /// the function (see <see cref="SpanningLoop"/>) and with many far jumps, so that the JIT
@@ -42,6 +49,12 @@ public sealed record GeneratorOptions
         PacketAbortRate = 0,
         MaxDynamicInstructions = 2_000_000,
     };
+
+    /// <summary>
+    /// The fraction of statements that are plain arithmetic (the rest are drawn from every kind);
+    /// 0 for the normal mix.
+    /// </summary>
+    public double ArithmeticRate { get; init; }
 
     /// <summary>The most statements in the entry function's body.</summary>
     public int MainLength { get; init; } = 60;

@@ -45,6 +45,7 @@ internal static class InstructionRows
     public static readonly OpcodeInfo Sub64Reg = Alu(Operation.Sub, is64: true, register: true);
     public static readonly OpcodeInfo Xor64Reg = Alu(Operation.Xor, is64: true, register: true);
     public static readonly OpcodeInfo Or64Reg = Alu(Operation.Or, is64: true, register: true);
+    public static readonly OpcodeInfo Mul64Imm = Alu(Operation.Mul, is64: true, register: false);
 
     /// <summary><c>lddw</c> of a plain constant.</summary>
     public static readonly OpcodeInfo LoadImm64 = Single(r => r.Operation == Operation.LoadImm64 && r.PseudoSource == LoadImm64Source.Immediate);

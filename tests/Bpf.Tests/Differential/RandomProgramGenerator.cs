@@ -253,11 +253,15 @@ public sealed class RandomProgramGenerator
 
         private void Epilogue()
         {
-            // Fold the data registers into r0 and some of them into memory, so that a wrong value
-            // anywhere is likely to show in the outcome.
-            int folds = _random.Next(2, 5);
-            for (int i = 0; i < folds; i++)
-                Emit(Encode(Pick([Add64Reg, Sub64Reg, Xor64Reg]), 0, DataRegister(except: 0)));
+            // Fold every data register into r0 (multiplying in between, so that no two wrong values
+            // cancel out) and some into memory, so that a wrong value anywhere shows in the outcome.
+            foreach (int register in _data)
+            {
+                if (register == 0)
+                    continue;
+                Emit(Encode(Mul64Imm, 0, immediate: 0x1000_0193));
+                Emit(Encode(Pick([Add64Reg, Sub64Reg, Xor64Reg]), 0, register));
+            }
             if (Chance(0.7))
                 Emit(Encode(Store(8), InputBase, DataRegister(), offset: 8 * _random.Next(0, _inputLength / 8)));
             if (Chance(0.5))
@@ -280,7 +284,7 @@ public sealed class RandomProgramGenerator
         private void Statement()
         {
             int first = _items.Count;
-            int roll = _random.Next(100);
+            int roll = Chance(_options.ArithmeticRate) ? 0 : _random.Next(100);
             switch (roll)
             {
                 case < 35: Arithmetic(); break;
@@ -314,9 +318,47 @@ public sealed class RandomProgramGenerator
                     break;
             }
 
+            // Sometimes a bare zero extension of what the statement wrote: a 32-bit operation that
+            // changes nothing else, which a compiler may think redundant when it loses track of the writer.
+            if (_items.Count > first && Chance(0.08) && WrittenRegister(_items[^1].Instruction) is int written && Array.IndexOf(_data, written) >= 0)
+                Emit(Pick(ZeroExtensions)(written));
+
             // A loop's body is its own statements; anything else is entered at its first instruction only.
             if (roll is < 88 or >= 93)
                 Seal(first);
+        }
+
+        /// <summary>32-bit operations whose only effect is to zero the upper half of a register.</summary>
+        private static readonly Func<int, Instruction>[] ZeroExtensions =
+        [
+            r => Encode(Mov32Reg, r, r),
+            r => Encode(Alu32(Operation.Arsh), r, immediate: 0),
+            r => Encode(Alu32(Operation.Lsh), r, immediate: 32),
+            r => Encode(Alu32(Operation.Rsh), r, immediate: 0),
+            r => Encode(Alu32(Operation.And), r, immediate: -1),
+            r => Encode(Alu32(Operation.Or), r, immediate: 0),
+            r => Encode(Alu32(Operation.Add), r, immediate: 0),
+            r => Encode(Alu32(Operation.Div), r, immediate: 1),
+            r => Encode(Alu32(Operation.Mod), r, immediate: 0),
+            r => Encode(InstructionRows.Arithmetic.Single(row => row.Operation == Operation.ToLe && row.Bits == 32), r),
+        ];
+
+        private static OpcodeInfo Alu32(Operation operation) =>
+            InstructionRows.Arithmetic.Single(row => row.Operation == operation && !row.Is64 && !row.UsesSourceRegister);
+
+        /// <summary>The register an instruction writes last (the old value's register for fetching atomics), if any.</summary>
+        private static int? WrittenRegister(Instruction instruction)
+        {
+            if (!OpcodeTable.TryDescribe(instruction, out var info, out _))
+                return null;
+            return info!.Operation switch
+            {
+                Operation.AtomicCmpXchg or Operation.Call or Operation.Callx or Operation.CallLocal
+                    or Operation.LoadPacketAbsolute or Operation.LoadPacketIndirect => 0,
+                _ when info.Fetch => instruction.Src,
+                _ when info.WritesDst => instruction.Dst,
+                _ => null,
+            };
         }
 
         /// <summary>
