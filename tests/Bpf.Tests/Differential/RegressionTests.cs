@@ -21,6 +21,9 @@ public sealed class RegressionTests
     private static readonly OpcodeInfo Xchg64 = Atomics.Single(r => r.Operation == Operation.AtomicXchg && r.AccessSize == 8);
     private static readonly OpcodeInfo Arsh32Imm = Arithmetic.Single(r => r.Operation == Operation.Arsh && !r.Is64 && !r.UsesSourceRegister);
     private static readonly OpcodeInfo Smod64Reg = Arithmetic.Single(r => r.Operation == Operation.SMod && r.Is64 && r.UsesSourceRegister);
+    private static readonly OpcodeInfo Smod32Reg = Arithmetic.Single(r => r.Operation == Operation.SMod && !r.Is64 && r.UsesSourceRegister);
+    private static readonly OpcodeInfo Div32Reg = Arithmetic.Single(r => r.Operation == Operation.Div && !r.Is64 && r.UsesSourceRegister);
+    private static readonly OpcodeInfo Div64Reg = Arithmetic.Single(r => r.Operation == Operation.Div && r.Is64 && r.UsesSourceRegister);
 
     /// <summary>
     /// Seed 3160: a 32-bit compare-exchange compares and returns the low 32 bits only, so r0's
@@ -99,6 +102,62 @@ public sealed class RegressionTests
         var expected = input.ToArray();
         BinaryPrimitives.WriteUInt64LittleEndian(expected.AsSpan(8), 1024);
         AssertEveryEngine(program, input, 0xFFFF_FFFEUL, expected);
+    }
+
+    /// <summary>
+    /// Seed 6408: <c>smod32 r7, r0</c> reads r0's low half and must leave r0 alone. The JIT
+    /// returned r0 without its upper half: with the 32-bit modulo inlined, RyuJIT moved the
+    /// divisor's low half out of the way of <c>idiv</c> with a 32-bit <c>mov</c> and later took that
+    /// register for all of r0.
+    /// </summary>
+    [Test]
+    public void ThirtyTwoBitModuloLeavesTheDivisorRegisterWhole()
+    {
+        Instruction[] program =
+        [
+            Encode(Mov64Reg, 9, 1),
+            .. Wide(0, 0xC915_242D_95CE_C469UL),
+            Encode(StoreImmediate(1), 9, offset: 35, immediate: unchecked((int)0x8000_8000)),  // [35] = 0x00
+            Encode(Smod32Reg, 7, 0),                                       // r7 = 0 smod32 0x95cec469 = 0
+            Encode(Mov32Reg, 4, 2),                                        // r4 = 64
+            Encode(Condition(Operation.Jsle, is64: true, register: true), 2, 4, offset: 3),  // 64 <= 64: to exit
+            Encode(Smod32Reg, 0, 7),
+            Encode(StoreImmediate(8), 10, offset: -12, immediate: 2),
+            Encode(Ja, offset: -7),
+            Encode(Exit),
+        ];
+        var input = Enumerable.Repeat((byte)0xFF, 64).ToArray();
+        var expected = input.ToArray();
+        expected[35] = 0;
+        AssertEveryEngine(program, input, 0xC915_242D_95CE_C469UL, expected);
+    }
+
+    /// <summary>
+    /// Seeds 3557 and 6007 of the arithmetic-dense programs: the same miscompilation through
+    /// <c>div32</c>, whose divisor register is used whole afterwards. Their shrunk programs need the
+    /// helpers and many instructions; this one has the shape of seed 6408, which with unsigned
+    /// division does not make RyuJIT 10.0.12 go wrong, and guards the same path.
+    /// </summary>
+    [Test]
+    public void ThirtyTwoBitDivisionLeavesTheDivisorRegisterWhole()
+    {
+        Instruction[] program =
+        [
+            Encode(Mov64Reg, 9, 1),
+            .. Wide(0, 0xC915_242D_95CE_C469UL),
+            Encode(StoreImmediate(1), 9, offset: 35, immediate: unchecked((int)0x8000_8000)),  // [35] = 0x00
+            Encode(Div32Reg, 7, 0),                                        // r7 = 0 / 0x95cec469 = 0
+            Encode(Mov32Reg, 4, 2),                                        // r4 = 64
+            Encode(Condition(Operation.Jsle, is64: true, register: true), 2, 4, offset: 3),  // 64 <= 64: to exit
+            Encode(Div32Reg, 0, 7),
+            Encode(StoreImmediate(8), 10, offset: -12, immediate: 2),
+            Encode(Ja, offset: -7),
+            Encode(Exit),
+        ];
+        var input = Enumerable.Repeat((byte)0xFF, 64).ToArray();
+        var expected = input.ToArray();
+        expected[35] = 0;
+        AssertEveryEngine(program, input, 0xC915_242D_95CE_C469UL, expected);
     }
 
     private static Instruction[] Wide(int dst, ulong value) =>

@@ -14,9 +14,10 @@ namespace Bpf.Runtime.CompilerServices;
 /// (a 64-bit <c>lock fetch add</c> followed by <c>arsh32 r0, 0</c> kept r0's upper half), and a
 /// successful 32-bit <c>cmpxchg</c>, which leaves RAX untouched, returned a 64-bit comparand's upper
 /// half as part of the old value. Returned from a call, the value is in a register RyuJIT treats
-/// as clobbered, so the extensions stay; and the 32-bit forms take 32-bit arguments, so the
-/// comparand reaches EAX through a 32-bit move that clears the upper half. A locked instruction
-/// costs far more than the call.
+/// as clobbered, so the extensions stay. The 32-bit forms take whole registers and truncate
+/// them here: compiled code that narrows a register that stays live, to pass it in a fixed
+/// argument register, meets another RyuJIT miscompilation (see <see cref="Arithmetic"/>). A
+/// locked instruction costs far more than the call.
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static unsafe class FetchingAtomics
@@ -27,7 +28,7 @@ public static unsafe class FetchingAtomics
 
     /// <summary>Atomic 32-bit add; returns the old value, zero-extended.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static ulong Add32(nint address, uint value) => (uint)(Interlocked.Add(ref *(int*)address, (int)value) - (int)value);
+    public static ulong Add32(nint address, ulong value) => (uint)(Interlocked.Add(ref *(int*)address, (int)value) - (int)value);
 
     /// <summary>Atomic 64-bit or; returns the old value.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -35,7 +36,7 @@ public static unsafe class FetchingAtomics
 
     /// <summary>Atomic 32-bit or; returns the old value, zero-extended.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static ulong Or32(nint address, uint value) => (uint)Interlocked.Or(ref *(int*)address, (int)value);
+    public static ulong Or32(nint address, ulong value) => (uint)Interlocked.Or(ref *(int*)address, (int)value);
 
     /// <summary>Atomic 64-bit and; returns the old value.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -43,7 +44,7 @@ public static unsafe class FetchingAtomics
 
     /// <summary>Atomic 32-bit and; returns the old value, zero-extended.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static ulong And32(nint address, uint value) => (uint)Interlocked.And(ref *(int*)address, (int)value);
+    public static ulong And32(nint address, ulong value) => (uint)Interlocked.And(ref *(int*)address, (int)value);
 
     /// <summary>Atomic 64-bit xor; returns the old value.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -51,7 +52,7 @@ public static unsafe class FetchingAtomics
 
     /// <summary>Atomic 32-bit xor; returns the old value, zero-extended.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static ulong Xor32(nint address, uint value) => (uint)AtomicOperations.FetchXor32(address, (int)value);
+    public static ulong Xor32(nint address, ulong value) => (uint)AtomicOperations.FetchXor32(address, (int)value);
 
     /// <summary>Atomic 64-bit exchange; returns the old value.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -59,7 +60,7 @@ public static unsafe class FetchingAtomics
 
     /// <summary>Atomic 32-bit exchange; returns the old value, zero-extended.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static ulong Exchange32(nint address, uint value) => (uint)Interlocked.Exchange(ref *(int*)address, (int)value);
+    public static ulong Exchange32(nint address, ulong value) => (uint)Interlocked.Exchange(ref *(int*)address, (int)value);
 
     /// <summary>Atomic 64-bit compare-exchange: stores <paramref name="value"/> if the word equals <paramref name="comparand"/>; returns the old value.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -68,6 +69,6 @@ public static unsafe class FetchingAtomics
 
     /// <summary>Atomic 32-bit compare-exchange: stores <paramref name="value"/> if the word equals <paramref name="comparand"/>; returns the old value, zero-extended.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static ulong CompareExchange32(nint address, uint value, uint comparand) =>
+    public static ulong CompareExchange32(nint address, ulong value, ulong comparand) =>
         (uint)Interlocked.CompareExchange(ref *(int*)address, (int)value, (int)comparand);
 }
