@@ -262,6 +262,7 @@ public sealed class RandomProgramGenerator
                 Emit(Encode(Mul64Imm, 0, immediate: 0x1000_0193));
                 Emit(Encode(Pick([Add64Reg, Sub64Reg, Xor64Reg]), 0, register));
             }
+
             if (Chance(0.7))
                 Emit(Encode(Store(8), InputBase, DataRegister(), offset: 8 * _random.Next(0, _inputLength / 8)));
             if (Chance(0.5))
@@ -321,7 +322,7 @@ public sealed class RandomProgramGenerator
             // Sometimes a bare zero extension of what the statement wrote: a 32-bit operation that
             // changes nothing else, which a compiler may think redundant when it loses track of the writer.
             if (_items.Count > first && Chance(0.08) && WrittenRegister(_items[^1].Instruction) is int written && Array.IndexOf(_data, written) >= 0)
-                Emit(Pick(ZeroExtensions)(written));
+                Emit(Pick(s_zeroExtensions)(written));
 
             // A loop's body is its own statements; anything else is entered at its first instruction only.
             if (roll is < 88 or >= 93)
@@ -329,7 +330,7 @@ public sealed class RandomProgramGenerator
         }
 
         /// <summary>32-bit operations whose only effect is to zero the upper half of a register.</summary>
-        private static readonly Func<int, Instruction>[] ZeroExtensions =
+        private static readonly Func<int, Instruction>[] s_zeroExtensions =
         [
             r => Encode(Mov32Reg, r, r),
             r => Encode(Alu32(Operation.Arsh), r, immediate: 0),
