@@ -15,7 +15,9 @@ namespace Bpf.Runtime;
 public sealed class Invocation
 {
     [ThreadStatic]
-    private static Invocation? t_spare;
+    private static Invocation? t_cached;
+
+    private bool _rented;
 
     private MemoryRegion[] _regions = new MemoryRegion[4];
     private int _regionCount;
@@ -61,35 +63,44 @@ public sealed class Invocation
     /// <summary>The regions added with <see cref="AddRegion"/> for this run.</summary>
     public ReadOnlySpan<MemoryRegion> Regions => _regions.AsSpan(0, _regionCount);
 
-    /// <summary>Takes a spare invocation of this thread, or makes one, reset for a run with <paramref name="options"/>.</summary>
+    /// <summary>
+    /// Takes this thread's invocation, reset for a run with <paramref name="options"/>, or a new one
+    /// when it is in use (a helper that runs another program, say). Calls must pair with <see cref="Return"/>.
+    /// </summary>
     public static Invocation Rent(ExecutionOptions options)
     {
-        var invocation = t_spare;
-        if (invocation is null)
-            return new Invocation(options);
-        t_spare = null;
+        // The fast path only reads the thread-static: a run costs no allocation and no GC write.
+        var invocation = t_cached;
+        if (invocation is null || invocation._rented)
+            return RentNew(options);
+        invocation._rented = true;
         invocation.Reset(options);
         return invocation;
     }
 
     /// <summary>Gives an invocation back for the next run on this thread.</summary>
-    public static void Return(Invocation invocation)
+    public static void Return(Invocation invocation) => invocation._rented = false;
+
+    private static Invocation RentNew(ExecutionOptions options)
     {
-        invocation.Environment = null;
-        t_spare = invocation;
+        var invocation = new Invocation(options) { _rented = true };
+        t_cached ??= invocation;
+        return invocation;
     }
 
     /// <summary>Forgets the regions, frames and packet of the last run and refills the budget.</summary>
     public void Reset(ExecutionOptions options)
     {
-        _options = options;
+        if (!ReferenceEquals(_options, options))
+            _options = options;
         _regionCount = 0;
         _frameDepth = 0;
         _budget = options.InstructionBudget;
         _hotLength = 0;
         PacketStart = 0;
         PacketLength = 0;
-        Environment = null;
+        if (Environment is not null)
+            Environment = null;
     }
 
     /// <summary>Lets the program access <paramref name="length"/> bytes at <paramref name="start"/> in checked mode.</summary>
