@@ -1,0 +1,45 @@
+using Bpf.Isa;
+using Bpf.Jit.Emit;
+using Bpf.Jit.Lowering;
+using Bpf.Runtime;
+
+namespace Bpf.Jit;
+
+/// <summary>The signature of a compiled BPF function: r1-r5 in, r0 out.</summary>
+public delegate ulong CompiledFunction(ulong r1, ulong r2, ulong r3, ulong r4, ulong r5, Invocation invocation);
+
+/// <summary>A program compiled to dynamic methods.</summary>
+public sealed class JittedProgram : BpfExecutable
+{
+    private readonly CompiledFunction _entry;
+    private readonly object[]? _constants;
+
+    internal JittedProgram(Bytecode bytecode, ExecutionOptions options, ProgramPlan plan, CompiledFunction entry, object[] constants, IReadOnlyList<ILMetrics> metrics)
+        : base(bytecode, options)
+    {
+        Plan = plan;
+        _entry = entry;
+        _constants = constants.Length == 0 ? null : constants;
+        MethodMetrics = metrics;
+    }
+
+    /// <inheritdoc/>
+    public override string EngineName => JitEngine.EngineName;
+
+    /// <summary>The methods the program was compiled to.</summary>
+    public ProgramPlan Plan { get; }
+
+    /// <summary>The IL figures of each generated method, by <see cref="MethodPlan.Id"/>.</summary>
+    public IReadOnlyList<ILMetrics> MethodMetrics { get; }
+
+    /// <summary>The compiled entry function, for callers that manage the invocation themselves.</summary>
+    public CompiledFunction Entry => _entry;
+
+    /// <inheritdoc/>
+    protected override ulong Execute(ulong r1, ulong r2, ulong r3, ulong r4, ulong r5, Invocation invocation)
+    {
+        if (_constants is not null)
+            invocation.Environment = _constants;
+        return _entry(r1, r2, r3, r4, r5, invocation);
+    }
+}

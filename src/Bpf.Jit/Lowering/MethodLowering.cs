@@ -1,0 +1,982 @@
+using System.Reflection;
+using System.Reflection.Emit;
+using Bpf.Helpers;
+using Bpf.Isa;
+using Bpf.Jit.Emit;
+using Bpf.Runtime.CompilerServices;
+
+namespace Bpf.Jit.Lowering;
+
+/// <summary>
+/// Lowers one planned method to IL: the one translation of BPF to IL that every back end shares.
+/// Registers are <c>ulong</c> locals; the stack frame is <c>localloc</c>'d; loads and stores go
+/// through native pointers with <c>unaligned.</c>; division, modulo and shifts get BPF's defined
+/// results; 32-bit operations zero-extend; checked mode adds a bounds check per access, a zeroed
+/// frame and an instruction budget charged on backward jumps.
+/// </summary>
+/// <typeparam name="TEmitter">The back end, usually wrapped in a <see cref="CountingEmitter{TInner}"/>.</typeparam>
+internal sealed class MethodLowering<TEmitter>
+    where TEmitter : struct, IILEmitter
+{
+    private const int FrameSize = Registers.StackFrameSize;
+
+    private readonly TEmitter _il;
+    private readonly ProgramPlan _plan;
+    private readonly MethodPlan _method;
+    private readonly Bytecode _code;
+    private readonly bool _checked;
+    private readonly int _invocation;
+    private readonly ILLocal[] _r = new ILLocal[Registers.Count];
+    private readonly Dictionary<int, ILLabel> _labels = new();
+    private readonly Dictionary<int, ILLabel> _exits = new();
+    private ILLocal _frame;
+    private ILLocal _next;
+    private ILLabel _epilogue;
+
+    /// <summary>Creates the lowering of <paramref name="method"/> into <paramref name="il"/>.</summary>
+    /// <param name="il">The back end.</param>
+    /// <param name="plan">The program's plan.</param>
+    /// <param name="method">The method to emit.</param>
+    /// <param name="meter">
+    /// The figures <paramref name="il"/> counts into, when the caller wants <see cref="SlotCosts"/>:
+    /// the local references emitted for each slot, the planner's measure of where to split a function.
+    /// </param>
+    public MethodLowering(TEmitter il, ProgramPlan plan, MethodPlan method, ILMetrics? meter = null)
+    {
+        _meter = meter;
+        if (meter is not null)
+            SlotCosts = new SlotCost[method.End - method.Start];
+        _il = il;
+        _plan = plan;
+        _method = method;
+        _code = plan.Bytecode;
+        _checked = plan.Options.Checked;
+        _invocation = MethodSignatures.InvocationArgumentOf(method.Kind);
+    }
+
+    private readonly ILMetrics? _meter;
+
+    /// <summary>With a meter, what each slot of the method cost after <see cref="Lower"/>.</summary>
+    public SlotCost[]? SlotCosts { get; }
+
+    /// <summary>Emits the method's body.</summary>
+    public void Lower()
+    {
+        switch (_method.Kind)
+        {
+            case MethodKind.Function:
+                LowerFunction();
+                break;
+            case MethodKind.FunctionDriver:
+                LowerDriver();
+                break;
+            case MethodKind.Region:
+                LowerRegion();
+                break;
+        }
+    }
+
+    // Method shapes.
+
+    private void LowerFunction()
+    {
+        DeclareRegisters();
+        bool usesStack = _plan.UsesStack(_method.Function);
+        if (usesStack)
+        {
+            _frame = _il.DeclareLocal(typeof(nint));
+            AllocateFrame();
+            LdFrame();
+            LdcI4(FrameSize);
+            _il.Emit(OpCodes.Add);
+            _il.Emit(OpCodes.Conv_U8);
+            StReg(Registers.FramePointer);
+        }
+
+        for (int i = 0; i < Registers.ArgumentCount; i++)
+        {
+            Ldarg(i);
+            StReg(Registers.FirstArgument + i);
+        }
+
+        // r0 and r6-r9 start at zero so every engine agrees on programs that read them early;
+        // RyuJIT drops the stores that nothing reads.
+        foreach (int r in (ReadOnlySpan<int>)[0, 6, 7, 8, 9])
+        {
+            _il.Emit(OpCodes.Ldc_I4_0);
+            _il.Emit(OpCodes.Conv_U8);
+            StReg(r);
+        }
+
+        _epilogue = _il.DefineLabel();
+        DefineTargetLabels();
+        LowerBody();
+
+        _il.MarkLabel(_epilogue);
+        if (usesStack && _checked)
+        {
+            Ldarg(_invocation);
+            _il.Emit(OpCodes.Call, RuntimeMembers.LeaveFrame);
+        }
+
+        LdReg(0);
+        _il.Emit(OpCodes.Ret);
+    }
+
+    private void LowerDriver()
+    {
+        var registers = _il.DeclareLocal(typeof(RegisterFile));
+        _next = _il.DeclareLocal(typeof(long));
+        bool usesStack = _plan.UsesStack(_method.Function);
+
+        _il.Emit(OpCodes.Ldloca_S, registers);
+        _il.Emit(OpCodes.Initobj, typeof(RegisterFile));
+        if (usesStack)
+        {
+            _frame = _il.DeclareLocal(typeof(nint));
+            AllocateFrame();
+            _il.Emit(OpCodes.Ldloca_S, registers);
+            LdFrame();
+            LdcI4(FrameSize);
+            _il.Emit(OpCodes.Add);
+            _il.Emit(OpCodes.Conv_U8);
+            _il.Emit(OpCodes.Stfld, RuntimeMembers.RegisterFields[Registers.FramePointer]);
+        }
+
+        for (int i = 0; i < Registers.ArgumentCount; i++)
+        {
+            _il.Emit(OpCodes.Ldloca_S, registers);
+            Ldarg(i);
+            _il.Emit(OpCodes.Stfld, RuntimeMembers.RegisterFields[Registers.FirstArgument + i]);
+        }
+
+        var regions = _method.Regions;
+        _il.Emit(OpCodes.Ldc_I8, RegionExit.To(0, regions[0].Start));
+        _il.Emit(OpCodes.Stloc_S, _next);
+
+        var dispatch = _il.DefineLabel();
+        var done = _il.DefineLabel();
+        var cases = regions.Select(_ => _il.DefineLabel()).ToArray();
+
+        _il.MarkLabel(dispatch);
+        _il.Emit(OpCodes.Ldloc_S, _next);
+        LdcI4(32);
+        _il.Emit(OpCodes.Shr);
+        _il.Emit(OpCodes.Conv_I4);
+        _il.Emit(OpCodes.Switch, cases);
+        _il.Emit(OpCodes.Br, done);
+
+        for (int k = 0; k < regions.Count; k++)
+        {
+            _il.MarkLabel(cases[k]);
+            _il.Emit(OpCodes.Ldloca_S, registers);
+            _il.Emit(OpCodes.Ldloc_S, _next);
+            _il.Emit(OpCodes.Conv_I4);
+            Ldarg(_invocation);
+            _il.EmitCall(regions[k]);
+            _il.Emit(OpCodes.Dup);
+            _il.Emit(OpCodes.Stloc_S, _next);
+            _il.Emit(OpCodes.Ldc_I4_M1);
+            _il.Emit(OpCodes.Conv_I8);
+            _il.Emit(OpCodes.Bne_Un, dispatch);
+            _il.Emit(OpCodes.Br, done);
+        }
+
+        _il.MarkLabel(done);
+        if (usesStack && _checked)
+        {
+            Ldarg(_invocation);
+            _il.Emit(OpCodes.Call, RuntimeMembers.LeaveFrame);
+        }
+
+        _il.Emit(OpCodes.Ldloca_S, registers);
+        _il.Emit(OpCodes.Ldfld, RuntimeMembers.RegisterFields[0]);
+        _il.Emit(OpCodes.Ret);
+    }
+
+    private void LowerRegion()
+    {
+        DeclareRegisters();
+        _next = _il.DeclareLocal(typeof(long));
+        for (int r = 0; r < Registers.Count; r++)
+        {
+            Ldarg(MethodSignatures.RegionRegistersArgument);
+            _il.Emit(OpCodes.Ldfld, RuntimeMembers.RegisterFields[r]);
+            StReg(r);
+        }
+
+        _epilogue = _il.DefineLabel();
+        DefineTargetLabels();
+
+        // Control enters at the region's start, or at a slot that another region jumps to.
+        foreach (int entry in _plan.RegionEntries(_method))
+        {
+            if (entry == _method.Start)
+                continue;
+            Ldarg(MethodSignatures.RegionPcArgument);
+            LdcI4(entry);
+            _il.Emit(OpCodes.Beq, _labels[entry]);
+        }
+
+        LowerBody();
+
+        var last = _code.InfoAt(LastSlotStart(_method.End));
+        if (last is null || !(last.Operation == Operation.Exit || last.IsUnconditionalJump))
+            EmitLeaveRegion(_method.End);
+
+        foreach (var (target, label) in _exits)
+        {
+            _il.MarkLabel(label);
+            _il.Emit(OpCodes.Ldc_I8, target < 0 ? RegionExit.FunctionReturned : RegionExit.To(_plan.RegionOf(_method.Function, target).RegionIndex, target));
+            _il.Emit(OpCodes.Stloc_S, _next);
+            _il.Emit(OpCodes.Br, _epilogue);
+        }
+
+        // Hand every register back through the register file and say where to go on.
+        _il.MarkLabel(_epilogue);
+        for (int r = 0; r < Registers.FramePointer; r++)
+        {
+            Ldarg(MethodSignatures.RegionRegistersArgument);
+            LdReg(r);
+            _il.Emit(OpCodes.Stfld, RuntimeMembers.RegisterFields[r]);
+        }
+
+        _il.Emit(OpCodes.Ldloc_S, _next);
+        _il.Emit(OpCodes.Ret);
+    }
+
+    private int LastSlotStart(int end) => _code.InfoAt(end - 1) is null ? end - 2 : end - 1;
+
+    private void DeclareRegisters()
+    {
+        for (int r = 0; r < Registers.Count; r++)
+            _r[r] = _il.DeclareLocal(typeof(ulong));
+    }
+
+    private void AllocateFrame()
+    {
+        LdcI4(FrameSize);
+        _il.Emit(OpCodes.Conv_U);
+        _il.Emit(OpCodes.Localloc);
+        _il.Emit(OpCodes.Stloc_S, _frame);
+        if (!_checked)
+            return;
+
+        // Checked mode: the frame starts zeroed, so the program never sees what the host left on
+        // the stack, and it is registered so that accesses to it pass the bounds check.
+        LdFrame();
+        _il.Emit(OpCodes.Ldc_I4_0);
+        LdcI4(FrameSize);
+        _il.Emit(OpCodes.Initblk);
+        Ldarg(_invocation);
+        LdFrame();
+        LdcI4(_method.Function.Start);
+        _il.Emit(OpCodes.Call, RuntimeMembers.EnterFrame);
+    }
+
+    private void DefineTargetLabels()
+    {
+        foreach (int target in _plan.JumpTargets(_method))
+            _labels[target] = _il.DefineLabel();
+    }
+
+    private void LowerBody()
+    {
+        for (int pc = _method.Start; pc < _method.End; pc++)
+        {
+            var info = _code.InfoAt(pc);
+            if (info is null)
+                continue; // the second slot of an lddw
+            var before = _meter is null ? default : SlotCost.Of(_meter);
+            if (_labels.TryGetValue(pc, out var label))
+                _il.MarkLabel(label);
+            LowerInstruction(pc, _code[pc], info);
+            if (_meter is not null)
+                SlotCosts![pc - _method.Start] = SlotCost.Of(_meter) - before;
+        }
+    }
+
+    // Instructions.
+
+    private void LowerInstruction(int pc, Instruction insn, OpcodeInfo info)
+    {
+        switch (info.Operation)
+        {
+            case Operation.ToLe or Operation.ToBe or Operation.Swap:
+                LowerByteOrder(insn, info);
+                break;
+            case <= Operation.Arsh:
+                if (info.Is64)
+                    LowerAlu64(insn, info);
+                else
+                    LowerAlu32(insn, info);
+                break;
+            case Operation.Ja or Operation.Ja32:
+            {
+                int target = (int)info.TargetOf(insn, pc)!.Value;
+                ChargeBackwardJump(pc, target);
+                EmitBranch(OpCodes.Br, target);
+                break;
+            }
+
+            case >= Operation.Jeq and <= Operation.Jsle:
+                LowerConditionalJump(pc, insn, info);
+                break;
+            case Operation.Call:
+                LowerHelperCall(pc);
+                break;
+            case Operation.CallLocal:
+                LoadArguments();
+                _il.EmitCall(_plan.EntryOf(_code.FunctionOf((int)info.TargetOf(insn, pc)!.Value)));
+                StReg(0);
+                break;
+            case Operation.Callx:
+                LdReg(insn.Dst);
+                LoadArguments();
+                LdcI4(pc);
+                _il.Emit(OpCodes.Call, RuntimeMembers.Callx);
+                StReg(0);
+                break;
+            case Operation.Exit:
+                if (_method.Kind == MethodKind.Region)
+                    _il.Emit(OpCodes.Br, ExitLabel(-1));
+                else
+                    _il.Emit(OpCodes.Br, _epilogue);
+                break;
+            case Operation.Load or Operation.LoadSx or Operation.StoreImm or Operation.Store:
+                LowerMemory(pc, insn, info);
+                break;
+            case >= Operation.AtomicAdd and <= Operation.StoreRelease:
+                LowerAtomic(pc, insn, info);
+                break;
+            case Operation.LoadImm64:
+                _il.Emit(OpCodes.Ldc_I8, (long)_code.Immediate64At(pc));
+                StReg(insn.Dst);
+                break;
+            case Operation.LoadPacketAbsolute:
+                Ldarg(_invocation);
+                _il.Emit(OpCodes.Ldc_I8, (long)insn.Immediate);
+                LdcI4(info.AccessSize);
+                _il.Emit(OpCodes.Call, RuntimeMembers.LoadPacket);
+                StReg(0);
+                break;
+            case Operation.LoadPacketIndirect:
+                Ldarg(_invocation);
+                LdReg(insn.Src);
+                _il.Emit(OpCodes.Conv_U4);
+                LdcI4(insn.Immediate);
+                _il.Emit(OpCodes.Add);
+                _il.Emit(OpCodes.Conv_I8);
+                LdcI4(info.AccessSize);
+                _il.Emit(OpCodes.Call, RuntimeMembers.LoadPacket);
+                StReg(0);
+                break;
+            default:
+                throw new InvalidOperationException($"instruction {pc}: the lowering has no case for {info.Operation}");
+        }
+    }
+
+    private void LowerAlu64(Instruction insn, OpcodeInfo info)
+    {
+        int dst = insn.Dst;
+        long imm = insn.Immediate;
+        bool reg = info.UsesSourceRegister;
+        switch (info.Operation)
+        {
+            case Operation.Mov:
+                if (reg)
+                    LdReg(insn.Src);
+                else
+                    _il.Emit(OpCodes.Ldc_I8, imm);
+                StReg(dst);
+                return;
+            case Operation.MovSx:
+                LdReg(insn.Src);
+                _il.Emit(info.Bits switch { 8 => OpCodes.Conv_I1, 16 => OpCodes.Conv_I2, _ => OpCodes.Conv_I4 });
+                _il.Emit(OpCodes.Conv_I8);
+                StReg(dst);
+                return;
+            case Operation.Neg:
+                LdReg(dst);
+                _il.Emit(OpCodes.Neg);
+                StReg(dst);
+                return;
+            case Operation.Lsh or Operation.Rsh or Operation.Arsh:
+                LdReg(dst);
+                LoadShiftCount(insn, reg, 63);
+                _il.Emit(info.Operation switch { Operation.Lsh => OpCodes.Shl, Operation.Rsh => OpCodes.Shr_Un, _ => OpCodes.Shr });
+                StReg(dst);
+                return;
+            case Operation.Div or Operation.Mod or Operation.SDiv or Operation.SMod:
+                LowerDivision64(insn, info);
+                return;
+        }
+
+        LdReg(dst);
+        if (reg)
+            LdReg(insn.Src);
+        else
+            _il.Emit(OpCodes.Ldc_I8, imm);
+        _il.Emit(BinaryOpcode(info.Operation));
+        StReg(dst);
+    }
+
+    private void LowerAlu32(Instruction insn, OpcodeInfo info)
+    {
+        int dst = insn.Dst;
+        int imm = insn.Immediate;
+        bool reg = info.UsesSourceRegister;
+        switch (info.Operation)
+        {
+            case Operation.Mov:
+                if (reg)
+                {
+                    LdReg(insn.Src);
+                    _il.Emit(OpCodes.Conv_U4);
+                    _il.Emit(OpCodes.Conv_U8);
+                }
+                else
+                {
+                    _il.Emit(OpCodes.Ldc_I8, (long)(uint)imm);
+                }
+
+                StReg(dst);
+                return;
+            case Operation.MovSx:
+                LdReg(insn.Src);
+                _il.Emit(info.Bits == 8 ? OpCodes.Conv_I1 : OpCodes.Conv_I2);
+                _il.Emit(OpCodes.Conv_U8);
+                StReg(dst);
+                return;
+            case Operation.Neg:
+                LdReg(dst);
+                _il.Emit(OpCodes.Conv_U4);
+                _il.Emit(OpCodes.Neg);
+                _il.Emit(OpCodes.Conv_U8);
+                StReg(dst);
+                return;
+            case Operation.Lsh or Operation.Rsh or Operation.Arsh:
+                LdReg(dst);
+                _il.Emit(OpCodes.Conv_U4);
+                LoadShiftCount(insn, reg, 31);
+                _il.Emit(info.Operation switch { Operation.Lsh => OpCodes.Shl, Operation.Rsh => OpCodes.Shr_Un, _ => OpCodes.Shr });
+                _il.Emit(OpCodes.Conv_U8);
+                StReg(dst);
+                return;
+            case Operation.Div or Operation.Mod or Operation.SDiv or Operation.SMod:
+                LowerDivision32(insn, info);
+                return;
+        }
+
+        LdReg(dst);
+        _il.Emit(OpCodes.Conv_U4);
+        if (reg)
+        {
+            LdReg(insn.Src);
+            _il.Emit(OpCodes.Conv_U4);
+        }
+        else
+        {
+            LdcI4(imm);
+        }
+
+        _il.Emit(BinaryOpcode(info.Operation));
+        _il.Emit(OpCodes.Conv_U8);
+        StReg(dst);
+    }
+
+    private static OpCode BinaryOpcode(Operation operation) => operation switch
+    {
+        Operation.Add => OpCodes.Add,
+        Operation.Sub => OpCodes.Sub,
+        Operation.Mul => OpCodes.Mul,
+        Operation.Or => OpCodes.Or,
+        Operation.And => OpCodes.And,
+        Operation.Xor => OpCodes.Xor,
+        _ => throw new InvalidOperationException($"{operation} is not a plain binary operation"),
+    };
+
+    private void LoadShiftCount(Instruction insn, bool reg, int mask)
+    {
+        if (reg)
+        {
+            LdReg(insn.Src);
+            _il.Emit(OpCodes.Conv_I4);
+            LdcI4(mask);
+            _il.Emit(OpCodes.And);
+        }
+        else
+        {
+            LdcI4(insn.Immediate & mask);
+        }
+    }
+
+    private void LowerDivision64(Instruction insn, OpcodeInfo info)
+    {
+        int dst = insn.Dst;
+        var op = info.Operation;
+        if (info.UsesSourceRegister)
+        {
+            LdReg(dst);
+            LdReg(insn.Src);
+            _il.Emit(OpCodes.Call, op switch
+            {
+                Operation.Div => RuntimeMembers.Div64,
+                Operation.Mod => RuntimeMembers.Mod64,
+                Operation.SDiv => RuntimeMembers.SDiv64,
+                _ => RuntimeMembers.SMod64,
+            });
+            StReg(dst);
+            return;
+        }
+
+        // An immediate divisor is known now: the cases IL would fault on are decided here.
+        long divisor = insn.Immediate;
+        if (divisor == 0)
+        {
+            if (op is Operation.Div or Operation.SDiv)
+            {
+                _il.Emit(OpCodes.Ldc_I8, 0L);
+                StReg(dst);
+            }
+
+            return; // x % 0 = x
+        }
+
+        if (divisor == -1 && op is Operation.SDiv or Operation.SMod)
+        {
+            if (op == Operation.SDiv)
+            {
+                LdReg(dst);
+                _il.Emit(OpCodes.Neg);
+            }
+            else
+            {
+                _il.Emit(OpCodes.Ldc_I8, 0L);
+            }
+
+            StReg(dst);
+            return;
+        }
+
+        LdReg(dst);
+        _il.Emit(OpCodes.Ldc_I8, divisor);
+        _il.Emit(op switch
+        {
+            Operation.Div => OpCodes.Div_Un,
+            Operation.Mod => OpCodes.Rem_Un,
+            Operation.SDiv => OpCodes.Div,
+            _ => OpCodes.Rem,
+        });
+        StReg(dst);
+    }
+
+    private void LowerDivision32(Instruction insn, OpcodeInfo info)
+    {
+        int dst = insn.Dst;
+        var op = info.Operation;
+        if (info.UsesSourceRegister)
+        {
+            LdReg(dst);
+            LdReg(insn.Src);
+            _il.Emit(OpCodes.Call, op switch
+            {
+                Operation.Div => RuntimeMembers.Div32,
+                Operation.Mod => RuntimeMembers.Mod32,
+                Operation.SDiv => RuntimeMembers.SDiv32,
+                _ => RuntimeMembers.SMod32,
+            });
+            StReg(dst);
+            return;
+        }
+
+        int divisor = insn.Immediate;
+        if (divisor == 0)
+        {
+            if (op is Operation.Div or Operation.SDiv)
+                _il.Emit(OpCodes.Ldc_I8, 0L);
+            else
+            {
+                // x % 0 = x, truncated to 32 bits like every 32-bit result.
+                LdReg(dst);
+                _il.Emit(OpCodes.Conv_U4);
+                _il.Emit(OpCodes.Conv_U8);
+            }
+
+            StReg(dst);
+            return;
+        }
+
+        if (divisor == -1 && op is Operation.SDiv or Operation.SMod)
+        {
+            if (op == Operation.SDiv)
+            {
+                LdReg(dst);
+                _il.Emit(OpCodes.Conv_U4);
+                _il.Emit(OpCodes.Neg);
+                _il.Emit(OpCodes.Conv_U8);
+            }
+            else
+            {
+                _il.Emit(OpCodes.Ldc_I8, 0L);
+            }
+
+            StReg(dst);
+            return;
+        }
+
+        LdReg(dst);
+        _il.Emit(OpCodes.Conv_U4);
+        LdcI4(divisor);
+        _il.Emit(op switch
+        {
+            Operation.Div => OpCodes.Div_Un,
+            Operation.Mod => OpCodes.Rem_Un,
+            Operation.SDiv => OpCodes.Div,
+            _ => OpCodes.Rem,
+        });
+        _il.Emit(OpCodes.Conv_U8);
+        StReg(dst);
+    }
+
+    private void LowerByteOrder(Instruction insn, OpcodeInfo info)
+    {
+        int dst = insn.Dst;
+        if (info.Operation == Operation.ToLe)
+        {
+            // The host is little-endian: converting to little-endian only truncates.
+            if (info.Bits == 64)
+                return;
+            LdReg(dst);
+            _il.Emit(info.Bits == 16 ? OpCodes.Conv_U2 : OpCodes.Conv_U4);
+            _il.Emit(OpCodes.Conv_U8);
+            StReg(dst);
+            return;
+        }
+
+        LdReg(dst);
+        switch (info.Bits)
+        {
+            case 16:
+                _il.Emit(OpCodes.Conv_U2);
+                _il.Emit(OpCodes.Call, RuntimeMembers.ReverseEndianness16);
+                _il.Emit(OpCodes.Conv_U8);
+                break;
+            case 32:
+                _il.Emit(OpCodes.Conv_U4);
+                _il.Emit(OpCodes.Call, RuntimeMembers.ReverseEndianness32);
+                _il.Emit(OpCodes.Conv_U8);
+                break;
+            default:
+                _il.Emit(OpCodes.Call, RuntimeMembers.ReverseEndianness64);
+                break;
+        }
+
+        StReg(dst);
+    }
+
+    private void LowerConditionalJump(int pc, Instruction insn, OpcodeInfo info)
+    {
+        int target = (int)info.TargetOf(insn, pc)!.Value;
+        ChargeBackwardJump(pc, target);
+
+        LdReg(insn.Dst);
+        if (!info.Is64)
+            _il.Emit(OpCodes.Conv_U4);
+        if (info.UsesSourceRegister)
+        {
+            LdReg(insn.Src);
+            if (!info.Is64)
+                _il.Emit(OpCodes.Conv_U4);
+        }
+        else if (info.Is64)
+        {
+            _il.Emit(OpCodes.Ldc_I8, (long)insn.Immediate);
+        }
+        else
+        {
+            LdcI4(insn.Immediate);
+        }
+
+        if (info.Operation == Operation.Jset)
+        {
+            _il.Emit(OpCodes.And);
+            EmitBranch(OpCodes.Brtrue, target);
+            return;
+        }
+
+        EmitBranch(info.Operation switch
+        {
+            Operation.Jeq => OpCodes.Beq,
+            Operation.Jne => OpCodes.Bne_Un,
+            Operation.Jgt => OpCodes.Bgt_Un,
+            Operation.Jge => OpCodes.Bge_Un,
+            Operation.Jlt => OpCodes.Blt_Un,
+            Operation.Jle => OpCodes.Ble_Un,
+            Operation.Jsgt => OpCodes.Bgt,
+            Operation.Jsge => OpCodes.Bge,
+            Operation.Jslt => OpCodes.Blt,
+            _ => OpCodes.Ble,
+        }, target);
+    }
+
+    private void LowerHelperCall(int pc)
+    {
+        HelperDefinition helper = _plan.HelperAt(pc);
+        if (helper.IsStatic)
+        {
+            LoadArguments();
+            _il.Emit(OpCodes.Call, helper.Function.Method);
+        }
+        else
+        {
+            _il.EmitLoadConstant(helper.Function, typeof(BpfHelperFunction), _invocation);
+            LoadArguments();
+            _il.Emit(OpCodes.Callvirt, RuntimeMembers.HelperInvoke);
+        }
+
+        StReg(0);
+    }
+
+    /// <summary>Pushes r1-r5 and the invocation: the arguments of every call.</summary>
+    private void LoadArguments()
+    {
+        for (int r = Registers.FirstArgument; r < Registers.FirstArgument + Registers.ArgumentCount; r++)
+            LdReg(r);
+        Ldarg(_invocation);
+    }
+
+    private void LowerMemory(int pc, Instruction insn, OpcodeInfo info)
+    {
+        int size = info.AccessSize;
+        bool isLoad = info.Operation is Operation.Load or Operation.LoadSx;
+        int baseRegister = isLoad ? insn.Src : insn.Dst;
+        EmitAddress(pc, baseRegister, insn.Offset, size, isLoad ? RuntimeMembers.CheckRead : RuntimeMembers.CheckWrite, write: !isLoad);
+
+        switch (info.Operation)
+        {
+            case Operation.Load:
+                Unaligned(size);
+                _il.Emit(size switch { 1 => OpCodes.Ldind_U1, 2 => OpCodes.Ldind_U2, 4 => OpCodes.Ldind_U4, _ => OpCodes.Ldind_I8 });
+                if (size < 8)
+                    _il.Emit(OpCodes.Conv_U8);
+                StReg(insn.Dst);
+                return;
+            case Operation.LoadSx:
+                Unaligned(size);
+                _il.Emit(size switch { 1 => OpCodes.Ldind_I1, 2 => OpCodes.Ldind_I2, _ => OpCodes.Ldind_I4 });
+                _il.Emit(OpCodes.Conv_I8);
+                StReg(insn.Dst);
+                return;
+            case Operation.StoreImm:
+                if (size == 8)
+                    _il.Emit(OpCodes.Ldc_I8, (long)insn.Immediate);
+                else
+                    LdcI4(insn.Immediate);
+                break;
+            default:
+                LdReg(insn.Src);
+                if (size < 8)
+                    _il.Emit(OpCodes.Conv_U4);
+                break;
+        }
+
+        Unaligned(size);
+        _il.Emit(size switch { 1 => OpCodes.Stind_I1, 2 => OpCodes.Stind_I2, 4 => OpCodes.Stind_I4, _ => OpCodes.Stind_I8 });
+    }
+
+    /// <summary>Pushes <c>base + offset</c> as a native pointer, bounds-checked in checked mode.</summary>
+    private void EmitAddress(int pc, int baseRegister, short offset, int size, MethodInfo check, bool write)
+    {
+        if (_checked)
+            Ldarg(_invocation);
+        LdReg(baseRegister);
+        if (offset != 0)
+        {
+            _il.Emit(OpCodes.Ldc_I8, (long)offset);
+            _il.Emit(OpCodes.Add);
+        }
+
+        if (_checked)
+        {
+            LdcI4(size);
+            if (check == RuntimeMembers.CheckAtomic)
+                LdcI4(write ? 1 : 0);
+            LdcI4(pc);
+            _il.Emit(OpCodes.Call, check);
+        }
+        else
+        {
+            _il.Emit(OpCodes.Conv_U);
+        }
+    }
+
+    private void LowerAtomic(int pc, Instruction insn, OpcodeInfo info)
+    {
+        int size = info.AccessSize;
+        bool is64 = size == 8;
+        int src = insn.Src;
+        var op = info.Operation;
+        EmitAddress(pc, op == Operation.LoadAcquire ? src : insn.Dst, insn.Offset, size, RuntimeMembers.CheckAtomic, write: op != Operation.LoadAcquire);
+
+        switch (op)
+        {
+            case Operation.LoadAcquire:
+                _il.Emit(OpCodes.Call, RuntimeMembers.VolatileRead(size));
+                if (size < 8)
+                    _il.Emit(OpCodes.Conv_U8);
+                StReg(insn.Dst);
+                return;
+            case Operation.StoreRelease:
+                LdReg(src);
+                if (size < 8)
+                    _il.Emit(size switch { 1 => OpCodes.Conv_U1, 2 => OpCodes.Conv_U2, _ => OpCodes.Conv_U4 });
+                _il.Emit(OpCodes.Call, RuntimeMembers.VolatileWrite(size));
+                return;
+            case Operation.AtomicCmpXchg:
+                LdValue(src, is64);
+                LdValue(0, is64);
+                _il.Emit(OpCodes.Call, is64 ? RuntimeMembers.InterlockedCompareExchange64 : RuntimeMembers.InterlockedCompareExchange32);
+                if (!is64)
+                    _il.Emit(OpCodes.Conv_U8);
+                StReg(0);
+                return;
+        }
+
+        LdValue(src, is64);
+        _il.Emit(OpCodes.Call, op switch
+        {
+            Operation.AtomicAdd => is64 ? RuntimeMembers.InterlockedAdd64 : RuntimeMembers.InterlockedAdd32,
+            Operation.AtomicOr => is64 ? RuntimeMembers.InterlockedOr64 : RuntimeMembers.InterlockedOr32,
+            Operation.AtomicAnd => is64 ? RuntimeMembers.InterlockedAnd64 : RuntimeMembers.InterlockedAnd32,
+            Operation.AtomicXor => is64 ? RuntimeMembers.FetchXor64 : RuntimeMembers.FetchXor32,
+            _ => is64 ? RuntimeMembers.InterlockedExchange64 : RuntimeMembers.InterlockedExchange32,
+        });
+
+        if (!info.Fetch)
+        {
+            _il.Emit(OpCodes.Pop);
+            return;
+        }
+
+        // Interlocked.Add returns the new value; the old one is new - operand.
+        if (op == Operation.AtomicAdd)
+        {
+            LdValue(src, is64);
+            _il.Emit(OpCodes.Sub);
+        }
+
+        if (!is64)
+            _il.Emit(OpCodes.Conv_U8);
+        StReg(src);
+    }
+
+    /// <summary>Pushes a register as a 64-bit value or as its low 32 bits.</summary>
+    private void LdValue(int register, bool is64)
+    {
+        LdReg(register);
+        if (!is64)
+            _il.Emit(OpCodes.Conv_U4);
+    }
+
+    private void Unaligned(int size)
+    {
+        if (size > 1)
+            _il.Emit(OpCodes.Unaligned, 1);
+    }
+
+    // Control flow.
+
+    private void ChargeBackwardJump(int pc, int target)
+    {
+        if (!_checked || target > pc)
+            return;
+        Ldarg(_invocation);
+        LdcI4(pc - target + 1);
+        LdcI4(pc);
+        _il.Emit(OpCodes.Call, RuntimeMembers.ConsumeBudget);
+    }
+
+    private void EmitBranch(OpCode opcode, int target)
+    {
+        if (_method.Contains(target))
+            _il.Emit(opcode, _labels[target]);
+        else
+            _il.Emit(opcode, ExitLabel(target));
+    }
+
+    private void EmitLeaveRegion(int target) => _il.Emit(OpCodes.Br, ExitLabel(target));
+
+    /// <summary>The label of the code that leaves this region for <paramref name="target"/> (-1: the function returns).</summary>
+    private ILLabel ExitLabel(int target)
+    {
+        if (!_exits.TryGetValue(target, out var label))
+        {
+            label = _il.DefineLabel();
+            _exits[target] = label;
+        }
+
+        return label;
+    }
+
+    // IL forms.
+
+    private void LdReg(int register) => Ldloc(_r[register]);
+
+    private void StReg(int register)
+    {
+        var local = _r[register];
+        _il.Emit(local.Index switch
+        {
+            0 => OpCodes.Stloc_0,
+            1 => OpCodes.Stloc_1,
+            2 => OpCodes.Stloc_2,
+            3 => OpCodes.Stloc_3,
+            < 256 => OpCodes.Stloc_S,
+            _ => OpCodes.Stloc,
+        }, local);
+    }
+
+    private void Ldloc(ILLocal local) => _il.Emit(local.Index switch
+    {
+        0 => OpCodes.Ldloc_0,
+        1 => OpCodes.Ldloc_1,
+        2 => OpCodes.Ldloc_2,
+        3 => OpCodes.Ldloc_3,
+        < 256 => OpCodes.Ldloc_S,
+        _ => OpCodes.Ldloc,
+    }, local);
+
+    private void LdFrame() => Ldloc(_frame);
+
+    private void Ldarg(int index)
+    {
+        switch (index)
+        {
+            case 0: _il.Emit(OpCodes.Ldarg_0); break;
+            case 1: _il.Emit(OpCodes.Ldarg_1); break;
+            case 2: _il.Emit(OpCodes.Ldarg_2); break;
+            case 3: _il.Emit(OpCodes.Ldarg_3); break;
+            default: _il.Emit(OpCodes.Ldarg_S, index); break;
+        }
+    }
+
+    private void LdcI4(int value)
+    {
+        switch (value)
+        {
+            case -1: _il.Emit(OpCodes.Ldc_I4_M1); break;
+            case 0: _il.Emit(OpCodes.Ldc_I4_0); break;
+            case 1: _il.Emit(OpCodes.Ldc_I4_1); break;
+            case 2: _il.Emit(OpCodes.Ldc_I4_2); break;
+            case 3: _il.Emit(OpCodes.Ldc_I4_3); break;
+            case 4: _il.Emit(OpCodes.Ldc_I4_4); break;
+            case 5: _il.Emit(OpCodes.Ldc_I4_5); break;
+            case 6: _il.Emit(OpCodes.Ldc_I4_6); break;
+            case 7: _il.Emit(OpCodes.Ldc_I4_7); break;
+            case 8: _il.Emit(OpCodes.Ldc_I4_8); break;
+            case >= sbyte.MinValue and <= sbyte.MaxValue: _il.Emit(OpCodes.Ldc_I4_S, value); break;
+            default: _il.Emit(OpCodes.Ldc_I4, value); break;
+        }
+    }
+}
