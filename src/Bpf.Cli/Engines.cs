@@ -1,5 +1,6 @@
 using Bpf.Cli.CommandLine;
 using Bpf.Interpretation;
+using Bpf.Jit;
 
 namespace Bpf.Cli;
 
@@ -15,6 +16,7 @@ internal static class Engines
     /// <summary>The engines in this build. Adding one is adding a line here.</summary>
     public static IReadOnlyList<EngineEntry> All { get; } =
     [
+        new(JitEngine.Instance, (bytecode, options) => JitCompiler.DumpIL(bytecode, options)),
         new(InterpreterEngine.Instance),
     ];
 
