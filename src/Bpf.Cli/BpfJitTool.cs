@@ -110,7 +110,7 @@ internal static class BpfJitTool
     private static List<string> PlaceCommandFirst(string[] args)
     {
         var list = args.ToList();
-        if (list.Count >= 2 && list[1] == "plugin" && !Commands.Any(c => c.Spec.Name == list[0]) && !list[0].StartsWith('-'))
+        if (list.Count >= 2 && list[1] == "plugin" && list[0] != "help" && !Commands.Any(c => c.Spec.Name == list[0]) && !list[0].StartsWith('-'))
             (list[0], list[1]) = (list[1], list[0]);
         return list;
     }

@@ -159,10 +159,16 @@ internal static class DataFileParser
             if (tokens.Length == 0)
                 continue;
 
-            // Eight two-digit tokens are one instruction's bytes (07 00 01 00 01 00 00 00);
-            // anything else is a list of 64-bit words (0x0000000100000007 or decimal).
-            if (tokens.Length == Instruction.Size && tokens.All(IsHexByte))
+            // Several tokens of two hex digits are one instruction's bytes (07 00 01 00 01 00 00 00),
+            // and must be eight; anything else is a list of 64-bit words (0x0000000100000007 or decimal).
+            if (tokens.Length > 1 && tokens.All(IsHexByte))
             {
+                if (tokens.Length != Instruction.Size)
+                {
+                    throw new DataFileException(path, section.FileLine(i),
+                        $"a '-- raw' line of hex bytes holds one instruction, 8 bytes, not {tokens.Length}");
+                }
+
                 for (int b = 0; b < Instruction.Size; b++)
                     bytes[b] = byte.Parse(tokens[b], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
                 instructions.Add(Instruction.Read(bytes));
