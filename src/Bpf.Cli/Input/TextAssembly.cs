@@ -14,21 +14,18 @@ internal sealed record DisassemblyFormat(bool Llvm = false, bool Labels = false,
 /// </summary>
 internal static class TextAssembly
 {
-    /// <summary>True if the assembler is part of this build.</summary>
-    public static bool IsAvailable => false;
-
     /// <summary>Assembles text into instruction slots without validating the program.</summary>
-    /// <exception cref="BpfException">The text is not valid assembly (the assembler's exception names the line).</exception>
-    public static Instruction[] AssembleInstructions(string text) =>
-        throw new ToolUnavailableException("the assembler is not available in this build");
+    /// <exception cref="AssemblyException">The text is not valid assembly; the exception names the line.</exception>
+    public static Instruction[] AssembleInstructions(string text) => Assembler.AssembleInstructions(text);
 
-    /// <summary>The line of the text an assembler error is on (1-based), or 0 when the error is not an assembler error or has none.</summary>
-    public static int LineOf(BpfException error) => 0;
+    /// <summary>The line of the text an assembler error is on (1-based), or 0 when the error is not an assembler error.</summary>
+    public static int LineOf(BpfException error) => error is AssemblyException e ? e.Line : 0;
 
     /// <summary>True if <paramref name="error"/> comes from the assembler.</summary>
-    public static bool IsAssemblerError(BpfException error) => false;
+    public static bool IsAssemblerError(BpfException error) => error is AssemblyException;
 
     /// <summary>Writes a program as text.</summary>
     public static string Disassemble(Bytecode bytecode, DisassemblyFormat format) =>
-        throw new ToolUnavailableException("the disassembler is not available in this build");
+        Disassembler.Disassemble(bytecode, new DisassemblerOptions(
+            format.Llvm ? DisassemblyStyle.Llvm : DisassemblyStyle.Conformance, format.Labels, format.Indices));
 }
