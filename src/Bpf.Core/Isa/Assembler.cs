@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text;
 
 namespace Bpf.Isa;
@@ -95,7 +96,7 @@ public static class Assembler
     }
 
     /// <summary>Takes a leading <c>name:</c> off a line.</summary>
-    private static bool TryTakeLabel(ref string text, int line, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? label)
+    private static bool TryTakeLabel(ref string text, int line, [NotNullWhen(true)] out string? label)
     {
         label = null;
         if (text.Length == 0 || !AssemblySyntax.IsLabelStart(text[0]))

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
 
@@ -71,7 +72,7 @@ public static class Disassembler
     /// Finds the row of the instruction at <paramref name="index"/> and checks the second slot of an
     /// <c>lddw</c> as validation does, so that anything written as an instruction is a valid one.
     /// </summary>
-    private static bool TryDescribe(ReadOnlySpan<Instruction> slots, int index, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out OpcodeInfo? info)
+    private static bool TryDescribe(ReadOnlySpan<Instruction> slots, int index, [NotNullWhen(true)] out OpcodeInfo? info)
     {
         if (!OpcodeTable.TryDescribe(slots[index], out info, out _) || info is null)
             return false;

@@ -24,6 +24,12 @@ public sealed class Invocation
     private long _budget;
     private ExecutionOptions _options = ExecutionOptions.Default;
 
+    // The region (or frame) the last checked access hit: most accesses hit the same one again,
+    // so the check is two compares. A length of 0 means nothing is cached.
+    private ulong _hotStart;
+    private ulong _hotLength;
+    private bool _hotWritable;
+
     /// <summary>Creates an invocation for a run with the given options.</summary>
     public Invocation(ExecutionOptions options)
     {
@@ -80,6 +86,7 @@ public sealed class Invocation
         _regionCount = 0;
         _frameDepth = 0;
         _budget = options.InstructionBudget;
+        _hotLength = 0;
         PacketStart = 0;
         PacketLength = 0;
         Environment = null;
@@ -102,6 +109,9 @@ public sealed class Invocation
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public nint CheckRead(ulong address, int size, int instruction)
     {
+        ulong offset = address - _hotStart;
+        if (offset < _hotLength && _hotLength - offset >= (ulong)size)
+            return (nint)address;
         if (!IsAccessible(address, size, write: false))
             Traps.OutOfBounds(this, address, size, write: false, instruction);
         return (nint)address;
@@ -112,6 +122,9 @@ public sealed class Invocation
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public nint CheckWrite(ulong address, int size, int instruction)
     {
+        ulong offset = address - _hotStart;
+        if (offset < _hotLength && _hotLength - offset >= (ulong)size && _hotWritable)
+            return (nint)address;
         if (!IsAccessible(address, size, write: true))
             Traps.OutOfBounds(this, address, size, write: true, instruction);
         return (nint)address;
@@ -140,7 +153,12 @@ public sealed class Invocation
 
     /// <summary>Forgets the innermost stack frame (checked mode).</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    public void LeaveFrame() => _frameDepth--;
+    public void LeaveFrame()
+    {
+        // The frame is gone: stop trusting it if it is the cached region.
+        if (_hotStart == (ulong)_frames[--_frameDepth])
+            _hotLength = 0;
+    }
 
     /// <summary>Charges <paramref name="count"/> instructions to the budget and stops the program when it is spent.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
@@ -170,6 +188,7 @@ public sealed class Invocation
         };
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private bool IsAccessible(ulong address, int size, bool write)
     {
         // Innermost frame first: most accesses are to the current stack frame.
@@ -177,17 +196,30 @@ public sealed class Invocation
         {
             ulong offset = address - (ulong)_frames[i];
             if (offset <= (ulong)(Registers.StackFrameSize - size))
+            {
+                Remember((ulong)_frames[i], Registers.StackFrameSize, writable: true);
                 return true;
+            }
         }
 
         for (int i = 0; i < _regionCount; i++)
         {
             ref readonly var region = ref _regions[i];
             if (region.Contains(address, size))
+            {
+                Remember((ulong)region.Start, (ulong)region.Length, region.Writable);
                 return !write || region.Writable;
+            }
         }
 
         return false;
+    }
+
+    private void Remember(ulong start, ulong length, bool writable)
+    {
+        _hotStart = start;
+        _hotLength = length;
+        _hotWritable = writable;
     }
 
     /// <summary>Finds the region holding an address, for error messages.</summary>
