@@ -126,7 +126,7 @@ public class PluginProtocolTests
     public void WorksAsAChildProcess()
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "bpfjit.dll");
-        Assume.That(File.Exists(dll), "bpfjit.dll is copied next to the tests");
+        Assert.That(File.Exists(dll), Is.True, "bpfjit.dll is copied next to the tests by the project reference");
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardInput = true,
