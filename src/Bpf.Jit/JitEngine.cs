@@ -9,12 +9,22 @@ public sealed class JitEngine : IBpfEngine
     /// <summary>The engine's name as the tools spell it.</summary>
     public const string EngineName = "jit";
 
-    /// <summary>The one instance; the engine has no state.</summary>
-    public static JitEngine Instance { get; } = new();
+    /// <summary>Creates the engine with JIT-specific options (most callers use <see cref="Instance"/>).</summary>
+    public JitEngine(JitOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Options = options;
+    }
+
+    /// <summary>The engine with the default options.</summary>
+    public static JitEngine Instance { get; } = new(JitOptions.Default);
+
+    /// <summary>The JIT-specific options.</summary>
+    public JitOptions Options { get; }
 
     /// <inheritdoc/>
     public string Name => EngineName;
 
     /// <inheritdoc/>
-    public BpfExecutable Prepare(Bytecode bytecode, ExecutionOptions options) => JitCompiler.Compile(bytecode, options);
+    public BpfExecutable Prepare(Bytecode bytecode, ExecutionOptions options) => JitCompiler.Compile(bytecode, options, Options);
 }

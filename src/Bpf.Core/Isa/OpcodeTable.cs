@@ -241,7 +241,7 @@ public static class OpcodeTable
         rows.Add(new((byte)OpcodeClass.Jmp32 | 0x00, Operation.Ja32, "ja32", OperandLayout.Jump32, Dst | Src | Off) { Aliases = ["gotol"] });
 
         // Calls: the source field selects a helper (0), a BPF function (1) or a kfunc (2).
-        rows.Add(new(jmp | 0x80, Operation.Call, "call", OperandLayout.CallHelper, Dst | Off, Src, 0) { Is64 = true });
+        rows.Add(new(jmp | 0x80, Operation.Call, "call", OperandLayout.CallHelper, Dst | Off, Src, 0) { Is64 = true, Aliases = ["call helper"] });
         rows.Add(new(jmp | 0x80, Operation.CallLocal, "call local", OperandLayout.CallLocal, Dst | Off, Src, 1) { Is64 = true });
         rows.Add(new(jmp | 0x80, Operation.CallKfunc, "call kfunc", OperandLayout.CallKfunc, Dst, Src, 2) { Is64 = true, Aliases = ["call runtime"] });
         rows.Add(new(jmp | 0x80 | SourceRegister, Operation.Callx, "call", OperandLayout.CallRegister, Src | Off | Imm) { Is64 = true, Aliases = ["callx"] });

@@ -32,13 +32,13 @@ public enum OperandLayout : byte
     CallHelper,
     /// <summary><c>call local +3</c> or <c>call local label</c>.</summary>
     CallLocal,
-    /// <summary><c>call kfunc 1234</c>.</summary>
+    /// <summary><c>call kfunc 1234</c>; a non-zero offset (the BTF of a kernel module) follows: <c>call kfunc 1234, 2</c>.</summary>
     CallKfunc,
     /// <summary><c>call %r2</c>.</summary>
     CallRegister,
     /// <summary><c>lddw %r0, 0x1122334455667788</c>.</summary>
     Imm64,
-    /// <summary><c>lddw %r1, map_fd 3</c> and the other pseudo sources.</summary>
+    /// <summary><c>lddw %r1, map_fd(3)</c>, <c>lddw %r1, map_value(3+16)</c> and the other pseudo sources.</summary>
     Imm64Pseudo,
     /// <summary><c>ldabsw 12</c>.</summary>
     PacketAbsolute,

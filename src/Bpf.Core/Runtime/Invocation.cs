@@ -15,7 +15,9 @@ namespace Bpf.Runtime;
 public sealed class Invocation
 {
     [ThreadStatic]
-    private static Invocation? t_spare;
+    private static Invocation? t_cached;
+
+    private bool _rented;
 
     private MemoryRegion[] _regions = new MemoryRegion[4];
     private int _regionCount;
@@ -23,6 +25,12 @@ public sealed class Invocation
     private int _frameDepth;
     private long _budget;
     private ExecutionOptions _options = ExecutionOptions.Default;
+
+    // The region (or frame) the last checked access hit: most accesses hit the same one again,
+    // so the check is two compares. A length of 0 means nothing is cached.
+    private ulong _hotStart;
+    private ulong _hotLength;
+    private bool _hotWritable;
 
     /// <summary>Creates an invocation for a run with the given options.</summary>
     public Invocation(ExecutionOptions options)
@@ -55,34 +63,44 @@ public sealed class Invocation
     /// <summary>The regions added with <see cref="AddRegion"/> for this run.</summary>
     public ReadOnlySpan<MemoryRegion> Regions => _regions.AsSpan(0, _regionCount);
 
-    /// <summary>Takes a spare invocation of this thread, or makes one, reset for a run with <paramref name="options"/>.</summary>
+    /// <summary>
+    /// Takes this thread's invocation, reset for a run with <paramref name="options"/>, or a new one
+    /// when it is in use (a helper that runs another program, say). Calls must pair with <see cref="Return"/>.
+    /// </summary>
     public static Invocation Rent(ExecutionOptions options)
     {
-        var invocation = t_spare;
-        if (invocation is null)
-            return new Invocation(options);
-        t_spare = null;
+        // The fast path only reads the thread-static: a run costs no allocation and no GC write.
+        var invocation = t_cached;
+        if (invocation is null || invocation._rented)
+            return RentNew(options);
+        invocation._rented = true;
         invocation.Reset(options);
         return invocation;
     }
 
     /// <summary>Gives an invocation back for the next run on this thread.</summary>
-    public static void Return(Invocation invocation)
+    public static void Return(Invocation invocation) => invocation._rented = false;
+
+    private static Invocation RentNew(ExecutionOptions options)
     {
-        invocation.Environment = null;
-        t_spare = invocation;
+        var invocation = new Invocation(options) { _rented = true };
+        t_cached ??= invocation;
+        return invocation;
     }
 
     /// <summary>Forgets the regions, frames and packet of the last run and refills the budget.</summary>
     public void Reset(ExecutionOptions options)
     {
-        _options = options;
+        if (!ReferenceEquals(_options, options))
+            _options = options;
         _regionCount = 0;
         _frameDepth = 0;
         _budget = options.InstructionBudget;
+        _hotLength = 0;
         PacketStart = 0;
         PacketLength = 0;
-        Environment = null;
+        if (Environment is not null)
+            Environment = null;
     }
 
     /// <summary>Lets the program access <paramref name="length"/> bytes at <paramref name="start"/> in checked mode.</summary>
@@ -102,6 +120,9 @@ public sealed class Invocation
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public nint CheckRead(ulong address, int size, int instruction)
     {
+        ulong offset = address - _hotStart;
+        if (offset < _hotLength && _hotLength - offset >= (ulong)size)
+            return (nint)address;
         if (!IsAccessible(address, size, write: false))
             Traps.OutOfBounds(this, address, size, write: false, instruction);
         return (nint)address;
@@ -112,6 +133,9 @@ public sealed class Invocation
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public nint CheckWrite(ulong address, int size, int instruction)
     {
+        ulong offset = address - _hotStart;
+        if (offset < _hotLength && _hotLength - offset >= (ulong)size && _hotWritable)
+            return (nint)address;
         if (!IsAccessible(address, size, write: true))
             Traps.OutOfBounds(this, address, size, write: true, instruction);
         return (nint)address;
@@ -140,7 +164,12 @@ public sealed class Invocation
 
     /// <summary>Forgets the innermost stack frame (checked mode).</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    public void LeaveFrame() => _frameDepth--;
+    public void LeaveFrame()
+    {
+        // The frame is gone: stop trusting it if it is the cached region.
+        if (_hotStart == (ulong)_frames[--_frameDepth])
+            _hotLength = 0;
+    }
 
     /// <summary>Charges <paramref name="count"/> instructions to the budget and stops the program when it is spent.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
@@ -170,6 +199,7 @@ public sealed class Invocation
         };
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private bool IsAccessible(ulong address, int size, bool write)
     {
         // Innermost frame first: most accesses are to the current stack frame.
@@ -177,17 +207,30 @@ public sealed class Invocation
         {
             ulong offset = address - (ulong)_frames[i];
             if (offset <= (ulong)(Registers.StackFrameSize - size))
+            {
+                Remember((ulong)_frames[i], Registers.StackFrameSize, writable: true);
                 return true;
+            }
         }
 
         for (int i = 0; i < _regionCount; i++)
         {
             ref readonly var region = ref _regions[i];
             if (region.Contains(address, size))
+            {
+                Remember((ulong)region.Start, (ulong)region.Length, region.Writable);
                 return !write || region.Writable;
+            }
         }
 
         return false;
+    }
+
+    private void Remember(ulong start, ulong length, bool writable)
+    {
+        _hotStart = start;
+        _hotLength = length;
+        _hotWritable = writable;
     }
 
     /// <summary>Finds the region holding an address, for error messages.</summary>

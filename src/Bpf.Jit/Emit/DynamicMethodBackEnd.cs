@@ -8,6 +8,11 @@ namespace Bpf.Jit.Emit;
 /// RyuJIT on first call, fully optimized (dynamic methods never tier). Locals are not zeroed, so
 /// the stack frame costs nothing to allocate.
 /// </summary>
+/// <remarks>
+/// The methods are anonymously hosted rather than attached to this assembly's module: RyuJIT
+/// compiles a dynamic method attached to a module built for debugging without optimizations, and
+/// BPF code must not run slower because the host (or this library) is a Debug build.
+/// </remarks>
 public sealed class DynamicMethodBackEnd : IBackEnd<DynamicMethodEmitter>
 {
     private readonly DynamicMethod[] _methods;
@@ -18,7 +23,7 @@ public sealed class DynamicMethodBackEnd : IBackEnd<DynamicMethodEmitter>
     {
         ArgumentNullException.ThrowIfNull(plan);
         _methods = plan.Methods
-            .Select(m => new DynamicMethod(m.Name, m.ReturnType, m.ParameterTypes, typeof(DynamicMethodBackEnd).Module, skipVisibility: true)
+            .Select(m => new DynamicMethod(m.Name, m.ReturnType, m.ParameterTypes, restrictedSkipVisibility: true)
             {
                 InitLocals = false,
             })

@@ -306,10 +306,7 @@ internal sealed class MethodLowering<TEmitter>
                 LowerByteOrder(insn, info);
                 break;
             case <= Operation.Arsh:
-                if (info.Is64)
-                    LowerAlu64(insn, info);
-                else
-                    LowerAlu32(insn, info);
+                LowerAlu(insn, info);
                 break;
             case Operation.Ja or Operation.Ja32:
             {
@@ -376,112 +373,47 @@ internal sealed class MethodLowering<TEmitter>
         }
     }
 
-    private void LowerAlu64(Instruction insn, OpcodeInfo info)
+    private void LowerAlu(Instruction insn, OpcodeInfo info)
     {
         int dst = insn.Dst;
-        long imm = insn.Immediate;
+        bool is64 = info.Is64;
         bool reg = info.UsesSourceRegister;
         switch (info.Operation)
         {
+            case Operation.Mov when reg:
+                LdValue(insn.Src, is64);
+                Widen(is64);
+                break;
             case Operation.Mov:
-                if (reg)
-                    LdReg(insn.Src);
-                else
-                    _il.Emit(OpCodes.Ldc_I8, imm);
-                StReg(dst);
-                return;
+                _il.Emit(OpCodes.Ldc_I8, is64 ? insn.Immediate : (long)(uint)insn.Immediate);
+                break;
             case Operation.MovSx:
                 LdReg(insn.Src);
                 _il.Emit(info.Bits switch { 8 => OpCodes.Conv_I1, 16 => OpCodes.Conv_I2, _ => OpCodes.Conv_I4 });
-                _il.Emit(OpCodes.Conv_I8);
-                StReg(dst);
-                return;
+                _il.Emit(is64 ? OpCodes.Conv_I8 : OpCodes.Conv_U8);
+                break;
             case Operation.Neg:
-                LdReg(dst);
+                LdValue(dst, is64);
                 _il.Emit(OpCodes.Neg);
-                StReg(dst);
-                return;
+                Widen(is64);
+                break;
             case Operation.Lsh or Operation.Rsh or Operation.Arsh:
-                LdReg(dst);
-                LoadShiftCount(insn, reg, 63);
+                LdValue(dst, is64);
+                LoadShiftCount(insn, reg, is64 ? 63 : 31);
                 _il.Emit(info.Operation switch { Operation.Lsh => OpCodes.Shl, Operation.Rsh => OpCodes.Shr_Un, _ => OpCodes.Shr });
-                StReg(dst);
-                return;
+                Widen(is64);
+                break;
             case Operation.Div or Operation.Mod or Operation.SDiv or Operation.SMod:
-                LowerDivision64(insn, info);
+                LowerDivision(insn, info);
                 return;
+            default:
+                LdValue(dst, is64);
+                LdOperand(insn, info);
+                _il.Emit(BinaryOpcode(info.Operation));
+                Widen(is64);
+                break;
         }
 
-        LdReg(dst);
-        if (reg)
-            LdReg(insn.Src);
-        else
-            _il.Emit(OpCodes.Ldc_I8, imm);
-        _il.Emit(BinaryOpcode(info.Operation));
-        StReg(dst);
-    }
-
-    private void LowerAlu32(Instruction insn, OpcodeInfo info)
-    {
-        int dst = insn.Dst;
-        int imm = insn.Immediate;
-        bool reg = info.UsesSourceRegister;
-        switch (info.Operation)
-        {
-            case Operation.Mov:
-                if (reg)
-                {
-                    LdReg(insn.Src);
-                    _il.Emit(OpCodes.Conv_U4);
-                    _il.Emit(OpCodes.Conv_U8);
-                }
-                else
-                {
-                    _il.Emit(OpCodes.Ldc_I8, (long)(uint)imm);
-                }
-
-                StReg(dst);
-                return;
-            case Operation.MovSx:
-                LdReg(insn.Src);
-                _il.Emit(info.Bits == 8 ? OpCodes.Conv_I1 : OpCodes.Conv_I2);
-                _il.Emit(OpCodes.Conv_U8);
-                StReg(dst);
-                return;
-            case Operation.Neg:
-                LdReg(dst);
-                _il.Emit(OpCodes.Conv_U4);
-                _il.Emit(OpCodes.Neg);
-                _il.Emit(OpCodes.Conv_U8);
-                StReg(dst);
-                return;
-            case Operation.Lsh or Operation.Rsh or Operation.Arsh:
-                LdReg(dst);
-                _il.Emit(OpCodes.Conv_U4);
-                LoadShiftCount(insn, reg, 31);
-                _il.Emit(info.Operation switch { Operation.Lsh => OpCodes.Shl, Operation.Rsh => OpCodes.Shr_Un, _ => OpCodes.Shr });
-                _il.Emit(OpCodes.Conv_U8);
-                StReg(dst);
-                return;
-            case Operation.Div or Operation.Mod or Operation.SDiv or Operation.SMod:
-                LowerDivision32(insn, info);
-                return;
-        }
-
-        LdReg(dst);
-        _il.Emit(OpCodes.Conv_U4);
-        if (reg)
-        {
-            LdReg(insn.Src);
-            _il.Emit(OpCodes.Conv_U4);
-        }
-        else
-        {
-            LdcI4(imm);
-        }
-
-        _il.Emit(BinaryOpcode(info.Operation));
-        _il.Emit(OpCodes.Conv_U8);
         StReg(dst);
     }
 
@@ -495,6 +427,17 @@ internal sealed class MethodLowering<TEmitter>
         Operation.Xor => OpCodes.Xor,
         _ => throw new InvalidOperationException($"{operation} is not a plain binary operation"),
     };
+
+    /// <summary>Pushes the second operand at the operation's width: the source register, or the immediate (sign-extended for 64 bits).</summary>
+    private void LdOperand(Instruction insn, OpcodeInfo info)
+    {
+        if (info.UsesSourceRegister)
+            LdValue(insn.Src, info.Is64);
+        else if (info.Is64)
+            _il.Emit(OpCodes.Ldc_I8, (long)insn.Immediate);
+        else
+            LdcI4(insn.Immediate);
+    }
 
     private void LoadShiftCount(Instruction insn, bool reg, int mask)
     {
@@ -511,131 +454,64 @@ internal sealed class MethodLowering<TEmitter>
         }
     }
 
-    private void LowerDivision64(Instruction insn, OpcodeInfo info)
+    private void LowerDivision(Instruction insn, OpcodeInfo info)
     {
         int dst = insn.Dst;
+        bool is64 = info.Is64;
         var op = info.Operation;
         if (info.UsesSourceRegister)
         {
             LdReg(dst);
             LdReg(insn.Src);
-            _il.Emit(OpCodes.Call, op switch
+            _il.Emit(OpCodes.Call, (op, is64) switch
             {
-                Operation.Div => RuntimeMembers.Div64,
-                Operation.Mod => RuntimeMembers.Mod64,
-                Operation.SDiv => RuntimeMembers.SDiv64,
-                _ => RuntimeMembers.SMod64,
-            });
-            StReg(dst);
-            return;
-        }
-
-        // An immediate divisor is known now: the cases IL would fault on are decided here.
-        long divisor = insn.Immediate;
-        if (divisor == 0)
-        {
-            if (op is Operation.Div or Operation.SDiv)
-            {
-                _il.Emit(OpCodes.Ldc_I8, 0L);
-                StReg(dst);
-            }
-
-            return; // x % 0 = x
-        }
-
-        if (divisor == -1 && op is Operation.SDiv or Operation.SMod)
-        {
-            if (op == Operation.SDiv)
-            {
-                LdReg(dst);
-                _il.Emit(OpCodes.Neg);
-            }
-            else
-            {
-                _il.Emit(OpCodes.Ldc_I8, 0L);
-            }
-
-            StReg(dst);
-            return;
-        }
-
-        LdReg(dst);
-        _il.Emit(OpCodes.Ldc_I8, divisor);
-        _il.Emit(op switch
-        {
-            Operation.Div => OpCodes.Div_Un,
-            Operation.Mod => OpCodes.Rem_Un,
-            Operation.SDiv => OpCodes.Div,
-            _ => OpCodes.Rem,
-        });
-        StReg(dst);
-    }
-
-    private void LowerDivision32(Instruction insn, OpcodeInfo info)
-    {
-        int dst = insn.Dst;
-        var op = info.Operation;
-        if (info.UsesSourceRegister)
-        {
-            LdReg(dst);
-            LdReg(insn.Src);
-            _il.Emit(OpCodes.Call, op switch
-            {
-                Operation.Div => RuntimeMembers.Div32,
-                Operation.Mod => RuntimeMembers.Mod32,
-                Operation.SDiv => RuntimeMembers.SDiv32,
+                (Operation.Div, true) => RuntimeMembers.Div64,
+                (Operation.Mod, true) => RuntimeMembers.Mod64,
+                (Operation.SDiv, true) => RuntimeMembers.SDiv64,
+                (_, true) => RuntimeMembers.SMod64,
+                (Operation.Div, false) => RuntimeMembers.Div32,
+                (Operation.Mod, false) => RuntimeMembers.Mod32,
+                (Operation.SDiv, false) => RuntimeMembers.SDiv32,
                 _ => RuntimeMembers.SMod32,
             });
             StReg(dst);
             return;
         }
 
+        // An immediate divisor is known now, so the cases where IL would fault are decided here.
         int divisor = insn.Immediate;
-        if (divisor == 0)
+        bool signed = op is Operation.SDiv or Operation.SMod;
+        bool quotient = op is Operation.Div or Operation.SDiv;
+        if (divisor == 0 && !quotient && is64)
+            return; // x % 0 = x
+
+        if (divisor == 0 && quotient || divisor == -1 && signed && !quotient)
         {
-            if (op is Operation.Div or Operation.SDiv)
-                _il.Emit(OpCodes.Ldc_I8, 0L);
-            else
+            _il.Emit(OpCodes.Ldc_I8, 0L); // x / 0 = 0, x s% -1 = 0
+        }
+        else
+        {
+            LdValue(dst, is64);
+            if (divisor == -1 && signed)
             {
-                // x % 0 = x, truncated to 32 bits like every 32-bit result.
-                LdReg(dst);
-                _il.Emit(OpCodes.Conv_U4);
-                _il.Emit(OpCodes.Conv_U8);
+                _il.Emit(OpCodes.Neg); // x s/ -1 = -x, INT_MIN included
+            }
+            else if (divisor != 0)
+            {
+                LdOperand(insn, info);
+                _il.Emit(op switch
+                {
+                    Operation.Div => OpCodes.Div_Un,
+                    Operation.Mod => OpCodes.Rem_Un,
+                    Operation.SDiv => OpCodes.Div,
+                    _ => OpCodes.Rem,
+                });
             }
 
-            StReg(dst);
-            return;
+            // (A 32-bit x % 0 falls through to here: x, truncated like every 32-bit result.)
+            Widen(is64);
         }
 
-        if (divisor == -1 && op is Operation.SDiv or Operation.SMod)
-        {
-            if (op == Operation.SDiv)
-            {
-                LdReg(dst);
-                _il.Emit(OpCodes.Conv_U4);
-                _il.Emit(OpCodes.Neg);
-                _il.Emit(OpCodes.Conv_U8);
-            }
-            else
-            {
-                _il.Emit(OpCodes.Ldc_I8, 0L);
-            }
-
-            StReg(dst);
-            return;
-        }
-
-        LdReg(dst);
-        _il.Emit(OpCodes.Conv_U4);
-        LdcI4(divisor);
-        _il.Emit(op switch
-        {
-            Operation.Div => OpCodes.Div_Un,
-            Operation.Mod => OpCodes.Rem_Un,
-            Operation.SDiv => OpCodes.Div,
-            _ => OpCodes.Rem,
-        });
-        _il.Emit(OpCodes.Conv_U8);
         StReg(dst);
     }
 
@@ -875,6 +751,13 @@ internal sealed class MethodLowering<TEmitter>
         LdReg(register);
         if (!is64)
             _il.Emit(OpCodes.Conv_U4);
+    }
+
+    /// <summary>Zero-extends a 32-bit result to the 64-bit register value (nothing for 64-bit results).</summary>
+    private void Widen(bool is64)
+    {
+        if (!is64)
+            _il.Emit(OpCodes.Conv_U8);
     }
 
     private void Unaligned(int size)

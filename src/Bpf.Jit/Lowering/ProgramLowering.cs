@@ -20,7 +20,7 @@ public static class ProgramLowering
 
             // The plan measured every method it split; one that is still over RyuJIT's limits
             // would silently lose optimization, which is a bug in the plan, not a slow program.
-            if (!emitter.Metrics.FitsWithin(ILMetrics.RyuJitLimits))
+            if (plan.SplitsLargeFunctions && !emitter.Metrics.FitsWithin(ILMetrics.RyuJitLimits))
                 throw new InvalidOperationException($"{method} exceeds RyuJIT's optimization limits ({emitter.Metrics}); the planner should have split it");
             backEnd.EndMethod(method, emitter.Metrics);
             figures[method.Id] = emitter.Metrics;

@@ -46,22 +46,30 @@ public sealed class ProgramPlan
     /// <summary>Every method to generate; the program's entry is <see cref="Entry"/>.</summary>
     public IReadOnlyList<MethodPlan> Methods => _methods;
 
+    /// <summary>False when splitting was turned off for diagnostics (<see cref="JitOptions.SplitLargeFunctions"/>).</summary>
+    public bool SplitsLargeFunctions { get; private set; }
+
     /// <summary>The method that runs the program: the entry of its first function.</summary>
     public MethodPlan Entry => _entries[0];
 
     /// <summary>Plans the compilation of <paramref name="bytecode"/>.</summary>
     /// <exception cref="UnresolvedReferenceException">A call names an unknown helper, or the program refers to maps or kfuncs nothing resolved.</exception>
-    public static ProgramPlan Create(Bytecode bytecode, ExecutionOptions options)
+    public static ProgramPlan Create(Bytecode bytecode, ExecutionOptions options, JitOptions? jitOptions = null)
     {
         ArgumentNullException.ThrowIfNull(bytecode);
         ArgumentNullException.ThrowIfNull(options);
+        jitOptions ??= JitOptions.Default;
         var plan = new ProgramPlan(bytecode, options);
         plan.Bind();
         plan.Analyze();
         for (int f = 0; f < bytecode.Functions.Count; f++)
             plan._entries[f] = new MethodPlan(MethodKind.Function, bytecode.Functions[f], bytecode.Functions[f].Start, bytecode.Functions[f].End, MethodName(bytecode.Functions[f], null));
-        for (int f = 0; f < bytecode.Functions.Count; f++)
-            plan.Split(bytecode.Functions[f]);
+        if (jitOptions.SplitLargeFunctions)
+        {
+            for (int f = 0; f < bytecode.Functions.Count; f++)
+                plan.Split(bytecode.Functions[f]);
+        }
+        plan.SplitsLargeFunctions = jitOptions.SplitLargeFunctions;
         plan.Number();
         return plan;
     }
