@@ -135,6 +135,9 @@ public sealed class DifferentialRunner
             text.AppendLine($"  interpreter: {again.Interpreter}");
             text.AppendLine($"  jit:         {again.Jit}");
             text.Append(ProgramListing.Format(shrunk));
+            text.AppendLine();
+            text.AppendLine("The shrunk program as assembly (Assembler.Assemble reads it back):");
+            text.Append(Disassembler.Disassemble(Bytecode.Create(shrunk), new DisassemblerOptions(UseLabels: true)));
         }
 
         text.AppendLine();

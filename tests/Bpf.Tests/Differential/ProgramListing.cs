@@ -5,9 +5,9 @@ using Bpf.Isa;
 namespace Bpf.Tests.Differential;
 
 /// <summary>
-/// Prints instruction slots for people reading a failure: slot number, raw bytes, the mnemonic
-/// from the <see cref="OpcodeTable"/> with its operands, and the slot a jump or call lands on.
-/// (The project's disassembler is not on this branch yet; this needs nothing but the table.)
+/// Prints instruction slots for people reading a failure: slot number, raw bytes, the instruction
+/// as the <see cref="Disassembler"/> writes it, and the slot a jump or call lands on. Unlike
+/// <see cref="Disassembler.Disassemble"/> it takes slots that need not be a valid program.
 /// </summary>
 public static class ProgramListing
 {
@@ -18,15 +18,11 @@ public static class ProgramListing
         for (int pc = 0; pc < slots.Length; pc++)
         {
             var insn = slots[pc];
-            text.Append(CultureInfo.InvariantCulture, $"{pc,6}: {insn.ToHex()}  ");
-            if (!OpcodeTable.TryDescribe(insn, out var info, out var error))
-            {
-                text.Append(CultureInfo.InvariantCulture, $"(invalid: {error})").AppendLine();
-                continue;
-            }
-
-            text.Append(Describe(slots, pc, info!)).AppendLine();
-            if (info!.SlotCount == 2 && pc + 1 < slots.Length)
+            text.Append(CultureInfo.InvariantCulture, $"{pc,6}: {insn.ToHex()}  {Disassembler.Format(slots, pc)}");
+            if (OpcodeTable.TryDescribe(insn, out var info, out _) && info!.TargetOf(insn, pc) is { } target)
+                text.Append(CultureInfo.InvariantCulture, $"  -> {target}");
+            text.AppendLine();
+            if (info is { SlotCount: 2 } && pc + 1 < slots.Length)
             {
                 pc++;
                 text.Append(CultureInfo.InvariantCulture, $"{pc,6}: {slots[pc].ToHex()}  (second slot)").AppendLine();
@@ -34,38 +30,5 @@ public static class ProgramListing
         }
 
         return text.ToString();
-    }
-
-    private static string Describe(ReadOnlySpan<Instruction> slots, int pc, OpcodeInfo info)
-    {
-        var insn = slots[pc];
-        string m = info.Mnemonic;
-        string dst = $"r{insn.Dst}", src = $"r{insn.Src}";
-        string imm = insn.Immediate.ToString(CultureInfo.InvariantCulture);
-        string target = info.TargetOf(insn, pc) is { } t ? $" -> {t}" : "";
-        string Memory(string register) => insn.Offset == 0 ? $"[{register}]" : $"[{register}{insn.Offset:+0;-0}]";
-
-        return info.Layout switch
-        {
-            OperandLayout.None => m,
-            OperandLayout.DstSrc => $"{m} {dst}, {src}",
-            OperandLayout.DstImm => $"{m} {dst}, {imm}",
-            OperandLayout.Dst => $"{m} {dst}",
-            OperandLayout.DstMemory => $"{m} {dst}, {Memory(src)}",
-            OperandLayout.MemoryImm => $"{m} {Memory(dst)}, {imm}",
-            OperandLayout.MemorySrc => $"{m} {Memory(dst)}, {src}",
-            OperandLayout.Jump => $"{m} {insn.Offset:+0;-0}{target}",
-            OperandLayout.Jump32 => $"{m} {insn.Immediate:+0;-0}{target}",
-            OperandLayout.ConditionImm => $"{m} {dst}, {imm}, {insn.Offset:+0;-0}{target}",
-            OperandLayout.ConditionReg => $"{m} {dst}, {src}, {insn.Offset:+0;-0}{target}",
-            OperandLayout.CallHelper => $"{m} {imm}",
-            OperandLayout.CallLocal => $"{m} {insn.Immediate:+0;-0}{target}",
-            OperandLayout.CallRegister => $"{m} {dst}",
-            OperandLayout.Imm64 when pc + 1 < slots.Length =>
-                $"{m} {dst}, 0x{(uint)insn.Immediate | ((ulong)(uint)slots[pc + 1].Immediate << 32):x}",
-            OperandLayout.PacketAbsolute => $"{m} {imm}",
-            OperandLayout.PacketIndirect => $"{m} {src}, {imm}",
-            _ => $"{m} dst={dst} src={src} off={insn.Offset} imm={imm}",
-        };
     }
 }

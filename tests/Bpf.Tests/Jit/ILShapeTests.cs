@@ -95,14 +95,21 @@ public sealed class ILShapeTests
     public void StaticHelperIsCalledDirectly() =>
         Assert.That(IL("call 5\nexit", isChecked: false), Does.Contain("TimeHelpers::KtimeGetNs"));
 
+    /// <summary>
+    /// Atomics whose result is discarded are inline <c>Interlocked</c> calls; those whose old value
+    /// is kept call the out-of-line <c>FetchingAtomics</c>, because RyuJIT loses the zero extension
+    /// of an inlined <c>lock xadd</c> or <c>cmpxchg</c> result (see FetchingAtomics).
+    /// </summary>
     [Test]
-    public void AtomicsUseInterlocked()
+    public void AtomicsUseInterlockedAndKeptOldValuesComeFromOutOfLineHelpers()
     {
-        string il = IL("mov %r1, 1\nlock fetch add [%r10-8], %r1\nlock cmpxchg32 [%r10-8], %r1\nmov %r0, 0\nexit", isChecked: false);
+        string il = IL("mov %r1, 1\nlock add [%r10-8], %r1\nlock fetch add [%r10-8], %r1\nlock cmpxchg32 [%r10-8], %r1\nmov %r0, 0\nexit", isChecked: false);
         Assert.Multiple(() =>
         {
             Assert.That(il, Does.Contain("Interlocked::Add(int64&, int64)"));
-            Assert.That(il, Does.Contain("Interlocked::CompareExchange(int32&, int32, int32)"));
+            Assert.That(il, Does.Contain("FetchingAtomics::Add64(native int, uint64)"));
+            Assert.That(il, Does.Contain("FetchingAtomics::CompareExchange32(native int, uint64, uint64)"));
+            Assert.That(il, Does.Not.Contain("Interlocked::CompareExchange"));
         });
     }
 }
