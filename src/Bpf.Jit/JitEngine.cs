@@ -26,5 +26,5 @@ public sealed class JitEngine : IBpfEngine
     public string Name => EngineName;
 
     /// <inheritdoc/>
-    public BpfExecutable Prepare(Bytecode bytecode, ExecutionOptions options) => JitCompiler.Compile(bytecode, options, Options);
+    public BpfExecutable Prepare(ProgramImage image, ExecutionOptions options) => JitCompiler.Compile(image, options, Options);
 }

@@ -14,8 +14,8 @@ public sealed class JittedProgram : BpfExecutable
     private readonly CompiledFunction _entry;
     private readonly object[]? _constants;
 
-    internal JittedProgram(Bytecode bytecode, ExecutionOptions options, ProgramPlan plan, CompiledFunction entry, object[] constants, IReadOnlyList<ILMetrics> metrics)
-        : base(bytecode, options)
+    internal JittedProgram(ProgramImage image, ExecutionOptions options, ProgramPlan plan, CompiledFunction entry, object[] constants, IReadOnlyList<ILMetrics> metrics)
+        : base(image, options)
     {
         Plan = plan;
         _entry = entry;

@@ -25,9 +25,10 @@ public sealed class InterpretedProgram : BpfExecutable
     private readonly OpcodeInfo?[] _infos;
     private readonly HelperDefinition?[] _helpers;
 
-    internal InterpretedProgram(Bytecode bytecode, ExecutionOptions options)
-        : base(bytecode, options)
+    internal InterpretedProgram(ProgramImage image, ExecutionOptions options)
+        : base(image, options)
     {
+        var bytecode = image.Code;
         _infos = new OpcodeInfo?[bytecode.Length];
         _helpers = new HelperDefinition?[bytecode.Length];
         for (int pc = 0; pc < bytecode.Length; pc++)

@@ -16,10 +16,10 @@ public sealed class InterpreterEngine : IBpfEngine
     public string Name => EngineName;
 
     /// <inheritdoc/>
-    public BpfExecutable Prepare(Bytecode bytecode, ExecutionOptions options)
+    public BpfExecutable Prepare(ProgramImage image, ExecutionOptions options)
     {
-        ArgumentNullException.ThrowIfNull(bytecode);
+        ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(options);
-        return new InterpretedProgram(bytecode, options);
+        return new InterpretedProgram(image, options);
     }
 }

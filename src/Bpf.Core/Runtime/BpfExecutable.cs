@@ -9,14 +9,19 @@ namespace Bpf.Runtime;
 public abstract class BpfExecutable
 {
     /// <summary>Wraps a prepared program.</summary>
-    protected BpfExecutable(Bytecode bytecode, ExecutionOptions options)
+    protected BpfExecutable(ProgramImage image, ExecutionOptions options)
     {
-        Bytecode = bytecode;
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(options);
+        Image = image;
         Options = options;
     }
 
-    /// <summary>The program.</summary>
-    public Bytecode Bytecode { get; }
+    /// <summary>The program with its maps and kfuncs.</summary>
+    public ProgramImage Image { get; }
+
+    /// <summary>The program's instructions.</summary>
+    public Bytecode Bytecode => Image.Code;
 
     /// <summary>The options it was prepared with.</summary>
     public ExecutionOptions Options { get; }

@@ -26,8 +26,10 @@ public sealed class ProgramPlan
     private readonly bool[] _usesStack;
     private List<MethodPlan> _methods = [];
 
-    private ProgramPlan(Bytecode bytecode, ExecutionOptions options)
+    private ProgramPlan(ProgramImage image, ExecutionOptions options)
     {
+        Image = image;
+        var bytecode = image.Code;
         Bytecode = bytecode;
         Options = options;
         int count = bytecode.Functions.Count;
@@ -37,7 +39,10 @@ public sealed class ProgramPlan
         _usesStack = new bool[count];
     }
 
-    /// <summary>The program.</summary>
+    /// <summary>The program with its maps and kfuncs.</summary>
+    public ProgramImage Image { get; }
+
+    /// <summary>The program's instructions.</summary>
     public Bytecode Bytecode { get; }
 
     /// <summary>The options it is compiled with.</summary>
@@ -52,14 +57,15 @@ public sealed class ProgramPlan
     /// <summary>The method that runs the program: the entry of its first function.</summary>
     public MethodPlan Entry => _entries[0];
 
-    /// <summary>Plans the compilation of <paramref name="bytecode"/>.</summary>
+    /// <summary>Plans the compilation of <paramref name="image"/>.</summary>
     /// <exception cref="UnresolvedReferenceException">A call names an unknown helper, or the program refers to maps or kfuncs nothing resolved.</exception>
-    public static ProgramPlan Create(Bytecode bytecode, ExecutionOptions options, JitOptions? jitOptions = null)
+    public static ProgramPlan Create(ProgramImage image, ExecutionOptions options, JitOptions? jitOptions = null)
     {
-        ArgumentNullException.ThrowIfNull(bytecode);
+        ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(options);
         jitOptions ??= JitOptions.Default;
-        var plan = new ProgramPlan(bytecode, options);
+        var bytecode = image.Code;
+        var plan = new ProgramPlan(image, options);
         plan.Bind();
         plan.Analyze();
         for (int f = 0; f < bytecode.Functions.Count; f++)

@@ -1,0 +1,184 @@
+using Bpf.Runtime;
+
+namespace Bpf.Maps;
+
+/// <summary>
+/// A map: keys and values in pinned unmanaged memory, shared by programs and the host, safe when
+/// many programs and host threads use it at once. Programs reach it through helpers with its
+/// <see cref="Handle"/> and raw pointers (the "program" operations, with the kernel's semantics and
+/// negative errno results); the host uses the span-based operations, which copy.
+/// </summary>
+/// <remarks>
+/// Values that programs receive pointers to live in the regions of <see cref="ValueRegions"/>, apart
+/// from the map's own bookkeeping, so that an unverified program in checked mode can scribble on
+/// values but never on the structure of the map. The unmanaged memory is freed when the map is
+/// disposed and no prepared program still references it (<see cref="AddReference"/>).
+/// </remarks>
+public abstract class BpfMap : IDisposable
+{
+    private int _references = 1;
+    private int _disposed;
+
+    /// <summary>Creates the map and gives it a handle.</summary>
+    /// <exception cref="ArgumentException">The definition is invalid for the map type.</exception>
+    protected BpfMap(BpfMapDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        Definition = definition;
+        Handle = MapHandles.Register(this);
+    }
+
+    /// <summary>What the map is.</summary>
+    public BpfMapDefinition Definition { get; }
+
+    /// <summary>The map's name.</summary>
+    public string Name => Definition.Name;
+
+    /// <summary>The map type.</summary>
+    public BpfMapType Type => Definition.Type;
+
+    /// <summary>The key size in bytes.</summary>
+    public int KeySize => Definition.KeySize;
+
+    /// <summary>The value size in bytes.</summary>
+    public int ValueSize => Definition.ValueSize;
+
+    /// <summary>The maximum number of entries.</summary>
+    public int MaxEntries => Definition.MaxEntries;
+
+    /// <summary>Creation flags.</summary>
+    public BpfMapFlags Flags => Definition.Flags;
+
+    /// <summary>
+    /// The value a program holds for this map: what <c>lddw rN, map</c> loads and what helpers
+    /// receive as the map argument. Not a pointer; see <see cref="FromHandle"/>.
+    /// </summary>
+    public ulong Handle { get; }
+
+    /// <summary>True once the host disposed the map.</summary>
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    /// <summary>
+    /// The size of one value as the host sees it: <see cref="ValueSize"/>, or for per-CPU maps the
+    /// values of every CPU slot, each rounded up to 8 bytes, as the kernel's user-space API does.
+    /// </summary>
+    public virtual int HostValueSize => ValueSize;
+
+    /// <summary>The memory that holds values programs may receive pointers to (checked mode lets programs touch it).</summary>
+    public abstract IReadOnlyList<MemoryRegion> ValueRegions { get; }
+
+    /// <summary>The live map a program's map value stands for, or null when it is not one.</summary>
+    public static BpfMap? FromHandle(ulong handle) => MapHandles.Find(handle);
+
+    // Operations of programs (through helpers): raw pointers, kernel semantics, errors as negative errno.
+    // The invocation gives the CPU slot of per-CPU maps and the regions checked mode must learn of.
+
+    /// <summary><c>bpf_map_lookup_elem</c>: a pointer to the value for the key at <paramref name="key"/>, or 0.</summary>
+    public virtual nint Lookup(nint key, Invocation invocation) => 0;
+
+    /// <summary><c>bpf_map_update_elem</c>: 0, or a negative errno.</summary>
+    public virtual long Update(nint key, nint value, MapUpdateFlags flags, Invocation invocation) => -Errno.EINVAL;
+
+    /// <summary><c>bpf_map_delete_elem</c>: 0, or a negative errno.</summary>
+    public virtual long Delete(nint key, Invocation invocation) => -Errno.EINVAL;
+
+    /// <summary><c>bpf_map_push_elem</c> (queues, stacks, bloom filters): 0, or a negative errno.</summary>
+    public virtual long Push(nint value, MapUpdateFlags flags, Invocation invocation) => -Errno.EINVAL;
+
+    /// <summary><c>bpf_map_pop_elem</c>: copies the value out and removes it; 0, or a negative errno.</summary>
+    public virtual long Pop(nint value, Invocation invocation) => -Errno.EINVAL;
+
+    /// <summary><c>bpf_map_peek_elem</c> (and a bloom filter's membership test): 0, or a negative errno.</summary>
+    public virtual long Peek(nint value, Invocation invocation) => -Errno.EINVAL;
+
+    /// <summary><c>bpf_map_lookup_percpu_elem</c>: the value of CPU slot <paramref name="cpu"/>, or 0.</summary>
+    public virtual nint LookupOnCpu(nint key, uint cpu, Invocation invocation) => 0;
+
+    /// <summary>
+    /// <c>bpf_for_each_map_elem</c>: calls <paramref name="visit"/> with pointers to each key and
+    /// value until it returns non-zero; returns how many elements it visited, or a negative errno.
+    /// </summary>
+    public virtual long ForEach(Func<nint, nint, ulong> visit, Invocation invocation) => -Errno.EINVAL;
+
+    // Operations of the host: spans, copies, exceptions.
+
+    /// <summary>Copies the value for <paramref name="key"/> into <paramref name="value"/> (<see cref="HostValueSize"/> bytes).</summary>
+    /// <returns>False if there is no such key.</returns>
+    public virtual bool TryLookup(ReadOnlySpan<byte> key, Span<byte> value) => throw Unsupported("lookup");
+
+    /// <summary>Sets the value for <paramref name="key"/>.</summary>
+    /// <exception cref="BpfMapException">The kernel would refuse the update (full, exists, does not exist, read-only...).</exception>
+    public virtual void Update(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, MapUpdateFlags flags = MapUpdateFlags.Any) => throw Unsupported("update");
+
+    /// <summary>Removes <paramref name="key"/>.</summary>
+    /// <returns>False if there was no such key.</returns>
+    public virtual bool Delete(ReadOnlySpan<byte> key) => throw Unsupported("delete");
+
+    /// <summary>
+    /// The key after <paramref name="key"/> in the map's order, or the first key when
+    /// <paramref name="key"/> is empty, as the kernel's <c>BPF_MAP_GET_NEXT_KEY</c>.
+    /// </summary>
+    /// <returns>False when there is no next key.</returns>
+    public virtual bool TryGetNextKey(ReadOnlySpan<byte> key, Span<byte> nextKey) => throw Unsupported("iteration");
+
+    /// <summary>Every key, in the order of <see cref="TryGetNextKey"/>; entries changed meanwhile may or may not appear.</summary>
+    public IEnumerable<byte[]> Keys
+    {
+        get
+        {
+            var key = Array.Empty<byte>();
+            var next = new byte[KeySize];
+            while (TryGetNextKey(key, next))
+            {
+                yield return (byte[])next.Clone();
+                key = (byte[])next.Clone();
+            }
+        }
+    }
+
+    /// <summary>Keeps the map's memory alive for a prepared program until <see cref="ReleaseReference"/>.</summary>
+    public void AddReference()
+    {
+        while (true)
+        {
+            int count = Volatile.Read(ref _references);
+            if (count == 0)
+                throw new ObjectDisposedException(Name, "the map's memory has been freed");
+            if (Interlocked.CompareExchange(ref _references, count + 1, count) == count)
+                return;
+        }
+    }
+
+    /// <summary>Drops a reference taken with <see cref="AddReference"/>; the last one frees the memory.</summary>
+    public void ReleaseReference()
+    {
+        if (Interlocked.Decrement(ref _references) == 0)
+            FreeMemory();
+    }
+
+    /// <summary>
+    /// Disposes the map: its handle stops working at once, and its memory is freed once no
+    /// prepared program references it.
+    /// </summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        MapHandles.Unregister(Handle);
+        ReleaseReference();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Frees the unmanaged memory; called once, when the last reference is gone.</summary>
+    protected abstract void FreeMemory();
+
+    /// <summary>Throws if the map has been disposed (host operations call this first).</summary>
+    protected void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(IsDisposed, this);
+
+    /// <summary>The exception for an operation this map type does not have.</summary>
+    protected NotSupportedException Unsupported(string operation) =>
+        new($"map {Name} ({Type}) does not support {operation}");
+
+    /// <inheritdoc/>
+    public override string ToString() => Definition.ToString();
+}

@@ -1,0 +1,52 @@
+using Bpf.Helpers;
+using Bpf.Isa;
+using Bpf.Maps;
+
+namespace Bpf.Runtime;
+
+/// <summary>
+/// A program with everything its instructions refer to bound: what engines prepare. An
+/// <c>lddw</c> of a map (source 1 or 5) loads <c>Maps[imm]</c>'s handle, one of a map value (source
+/// 2 or 6) the address of <c>Maps[imm]</c>'s value plus the second slot's immediate, and a kfunc
+/// call (source 2) calls <c>Kfuncs[imm]</c>. The loader builds these from object files; a host can
+/// build one around its own bytecode and maps.
+/// </summary>
+public sealed class ProgramImage
+{
+    /// <summary>Binds <paramref name="code"/> to its maps and kfuncs.</summary>
+    public ProgramImage(
+        Bytecode code,
+        IReadOnlyList<BpfMap>? maps = null,
+        IReadOnlyList<KfuncDefinition>? kfuncs = null,
+        ProgramType? type = null,
+        string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(code);
+        Code = code;
+        Maps = maps ?? [];
+        Kfuncs = kfuncs ?? [];
+        Type = type ?? ProgramType.RawMemory;
+        Name = name ?? code.Functions[0].Name;
+    }
+
+    /// <summary>The instructions.</summary>
+    public Bytecode Code { get; }
+
+    /// <summary>The maps the program refers to, by the index its <c>lddw</c> instructions carry.</summary>
+    public IReadOnlyList<BpfMap> Maps { get; }
+
+    /// <summary>The kfuncs the program calls, by the index its kfunc calls carry.</summary>
+    public IReadOnlyList<KfuncDefinition> Kfuncs { get; }
+
+    /// <summary>The program type: what its context is.</summary>
+    public ProgramType Type { get; }
+
+    /// <summary>The program's name (its function's symbol in an object file).</summary>
+    public string Name { get; }
+
+    /// <summary>An image of bytecode alone: raw memory context, no maps, no kfuncs.</summary>
+    public static implicit operator ProgramImage(Bytecode code) => new(code);
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Name} ({Type}, {Code.Length} instructions)";
+}
