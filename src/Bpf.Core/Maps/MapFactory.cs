@@ -1,0 +1,18 @@
+namespace Bpf.Maps;
+
+/// <summary>Creates the map a definition describes: the one place that knows which class implements which map type.</summary>
+public static class MapFactory
+{
+    /// <summary>Creates a map.</summary>
+    /// <exception cref="ArgumentException">The definition is invalid for its type.</exception>
+    /// <exception cref="NotSupportedException">The map type is not supported.</exception>
+    public static BpfMap Create(BpfMapDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        return definition.Type switch
+        {
+            BpfMapType.Array => new ArrayMap(definition),
+            _ => throw new NotSupportedException($"map {definition.Name}: map type {definition.Type} is not supported"),
+        };
+    }
+}
