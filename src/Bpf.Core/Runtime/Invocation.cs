@@ -18,6 +18,7 @@ public sealed class Invocation
     private static Invocation? t_cached;
 
     private bool _rented;
+    private int _cpuSlot = -1;
 
     private MemoryRegion[] _regions = new MemoryRegion[4];
     private int _regionCount;
@@ -78,8 +79,29 @@ public sealed class Invocation
         return invocation;
     }
 
-    /// <summary>Gives an invocation back for the next run on this thread.</summary>
-    public static void Return(Invocation invocation) => invocation._rented = false;
+    /// <summary>Gives an invocation back for the next run on this thread (and its CPU slot, if it leased one).</summary>
+    public static void Return(Invocation invocation)
+    {
+        invocation.ReleaseCpuSlot();
+        invocation._rented = false;
+    }
+
+    /// <summary>
+    /// The CPU slot of this run (see <see cref="Maps.CpuSlots"/>): per-CPU maps use its values and
+    /// <c>bpf_get_smp_processor_id</c> returns it. Leased on first use and held until the run ends,
+    /// so no other run uses the slot meanwhile.
+    /// </summary>
+    public int CpuSlot => _cpuSlot >= 0 ? _cpuSlot : _cpuSlot = Maps.CpuSlots.Lease();
+
+    /// <summary>Gives the CPU slot back, if one was leased (<see cref="Return"/> and <see cref="Reset"/> do this).</summary>
+    public void ReleaseCpuSlot()
+    {
+        if (_cpuSlot >= 0)
+        {
+            Maps.CpuSlots.Release(_cpuSlot);
+            _cpuSlot = -1;
+        }
+    }
 
     private static Invocation RentNew(ExecutionOptions options)
     {
@@ -91,6 +113,7 @@ public sealed class Invocation
     /// <summary>Forgets the regions, frames and packet of the last run and refills the budget.</summary>
     public void Reset(ExecutionOptions options)
     {
+        ReleaseCpuSlot();
         if (!ReferenceEquals(_options, options))
             _options = options;
         _regionCount = 0;
