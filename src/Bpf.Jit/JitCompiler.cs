@@ -13,12 +13,20 @@ public static class JitCompiler
     public static JittedProgram Compile(ProgramImage image, ExecutionOptions? options = null, JitOptions? jitOptions = null)
     {
         ArgumentNullException.ThrowIfNull(image);
-        options ??= ExecutionOptions.Default;
-        var plan = ProgramPlan.Create(image, options, jitOptions ?? JitOptions.Default);
+        var engine = jitOptions is null || jitOptions == JitOptions.Default ? JitEngine.Instance : new JitEngine(jitOptions);
+        return Compile(engine, image, options ?? ExecutionOptions.Default);
+    }
+
+    /// <summary>Compiles <paramref name="image"/> for <paramref name="engine"/>, whose options it uses.</summary>
+    internal static JittedProgram Compile(JitEngine engine, ProgramImage image, ExecutionOptions options)
+    {
+        var plan = ProgramPlan.Create(image, options, engine.Options);
         var backEnd = new DynamicMethodBackEnd(plan);
         var metrics = ProgramLowering.Emit(plan, backEnd);
-        var entry = (CompiledFunction)backEnd.MethodOf(plan.Entry).CreateDelegate(typeof(CompiledFunction));
-        return new JittedProgram(image, options, plan, entry, backEnd.Constants, metrics);
+        return new JittedProgram(
+            engine, image, options, plan,
+            method => (CompiledFunction)backEnd.MethodOf(method).CreateDelegate(typeof(CompiledFunction)),
+            backEnd.Constants, metrics);
     }
 
     /// <summary>The IL the JIT generates for <paramref name="image"/>, as text.</summary>

@@ -26,5 +26,10 @@ public sealed class JitEngine : IBpfEngine
     public string Name => EngineName;
 
     /// <inheritdoc/>
-    public BpfExecutable Prepare(ProgramImage image, ExecutionOptions options) => JitCompiler.Compile(image, options, Options);
+    public BpfExecutable Prepare(ProgramImage image, ExecutionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(options);
+        return JitCompiler.Compile(this, image, options);
+    }
 }

@@ -13,18 +13,30 @@ public sealed class JittedProgram : BpfExecutable
 {
     private readonly CompiledFunction _entry;
     private readonly object[]? _constants;
+    private readonly Func<MethodPlan, CompiledFunction> _createFunction;
+    private readonly CompiledFunction?[] _functions;
 
-    internal JittedProgram(ProgramImage image, ExecutionOptions options, ProgramPlan plan, CompiledFunction entry, object[] constants, IReadOnlyList<ILMetrics> metrics)
+    internal JittedProgram(
+        JitEngine engine,
+        ProgramImage image,
+        ExecutionOptions options,
+        ProgramPlan plan,
+        Func<MethodPlan, CompiledFunction> createFunction,
+        object[] constants,
+        IReadOnlyList<ILMetrics> metrics)
         : base(image, options)
     {
+        Engine = engine;
         Plan = plan;
-        _entry = entry;
+        _createFunction = createFunction;
+        _functions = new CompiledFunction?[image.Code.Functions.Count];
+        _entry = _functions[0] = createFunction(plan.Entry);
         _constants = constants.Length == 0 ? null : constants;
         MethodMetrics = metrics;
     }
 
     /// <inheritdoc/>
-    public override string EngineName => JitEngine.EngineName;
+    public override IBpfEngine Engine { get; }
 
     /// <summary>The methods the program was compiled to.</summary>
     public ProgramPlan Plan { get; }
@@ -34,6 +46,16 @@ public sealed class JittedProgram : BpfExecutable
 
     /// <summary>The compiled entry function, for callers that manage the invocation themselves.</summary>
     public CompiledFunction Entry => _entry;
+
+    /// <inheritdoc/>
+    public override ulong CallFunction(int functionIndex, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5, Invocation invocation)
+    {
+        // Delegates for callbacks are made on first use: making one compiles the method.
+        var function = _functions[functionIndex] ??= _createFunction(Plan.EntryOf(Bytecode.Functions[functionIndex]));
+        if (_constants is not null)
+            invocation.Environment = _constants;
+        return function(r1, r2, r3, r4, r5, invocation);
+    }
 
     /// <inheritdoc/>
     protected override ulong Execute(ulong r1, ulong r2, ulong r3, ulong r4, ulong r5, Invocation invocation)

@@ -63,6 +63,7 @@ public sealed class HelperRegistry
     {
         var registry = new HelperRegistry();
         registry.Register(LinuxHelper.KtimeGetNs, TimeHelpers.KtimeGetNs);
+        registry.Register(LinuxHelper.TailCall, ProgramFlowHelpers.TailCall);
         return registry;
     }
 }

@@ -23,45 +23,32 @@ public sealed class InterpretedProgram : BpfExecutable
     private const int SavedRegisters = 9; // r1-r9 of a caller
 
     private readonly OpcodeInfo?[] _infos;
-    private readonly HelperDefinition?[] _helpers;
+    private readonly ProgramReferences _references;
 
     internal InterpretedProgram(ProgramImage image, ExecutionOptions options)
         : base(image, options)
     {
         var bytecode = image.Code;
         _infos = new OpcodeInfo?[bytecode.Length];
-        _helpers = new HelperDefinition?[bytecode.Length];
         for (int pc = 0; pc < bytecode.Length; pc++)
-        {
-            var info = bytecode.InfoAt(pc);
-            _infos[pc] = info;
-            if (info is null)
-                continue;
-            var instruction = bytecode[pc];
-            switch (info.Operation)
-            {
-                case Operation.Call:
-                    _helpers[pc] = options.Helpers.Find(instruction.Immediate)
-                        ?? throw new UnresolvedReferenceException(pc, $"call to helper {instruction.Immediate}{HelperName(instruction.Immediate)}, which is not registered");
-                    break;
-                case Operation.CallKfunc:
-                    throw new UnresolvedReferenceException(pc, $"call to kfunc with BTF id {instruction.Immediate}, which nothing resolved (kfuncs are bound when an object is loaded)");
-                case Operation.LoadImm64 when info.PseudoSource != LoadImm64Source.Immediate:
-                    throw new UnresolvedReferenceException(pc, $"lddw of a {info.PseudoSource} reference, which nothing resolved (maps and functions are bound when an object is loaded)");
-            }
-        }
+            _infos[pc] = bytecode.InfoAt(pc);
+        _references = ProgramReferences.Resolve(image, options);
     }
 
     /// <inheritdoc/>
-    public override string EngineName => InterpreterEngine.EngineName;
-
-    private static string HelperName(int id) => LinuxHelpers.NameOf(id) is { } name ? $" ({name})" : "";
+    public override IBpfEngine Engine => InterpreterEngine.Instance;
 
     /// <inheritdoc/>
-    protected override unsafe ulong Execute(ulong r1, ulong r2, ulong r3, ulong r4, ulong r5, Invocation invocation)
+    public override ulong CallFunction(int functionIndex, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5, Invocation invocation) =>
+        Interpret(Bytecode.Functions[functionIndex].Start, r1, r2, r3, r4, r5, invocation);
+
+    /// <inheritdoc/>
+    protected override ulong Execute(ulong r1, ulong r2, ulong r3, ulong r4, ulong r5, Invocation invocation) =>
+        Interpret(0, r1, r2, r3, r4, r5, invocation);
+
+    private unsafe ulong Interpret(int entry, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5, Invocation invocation)
     {
         bool isChecked = Options.Checked;
-        long budget = Options.InstructionBudget;
         var slots = Bytecode.Instructions;
         var infos = _infos;
 
@@ -77,13 +64,14 @@ public sealed class InterpretedProgram : BpfExecutable
         r[3] = r3;
         r[4] = r4;
         r[5] = r5;
-        r[10] = EnterFrame(stack, 0, isChecked, invocation, 0);
+        r[10] = EnterFrame(stack, 0, isChecked, invocation, entry);
 
-        int pc = 0;
+        int pc = entry;
         while (true)
         {
-            if (isChecked && --budget < 0)
-                Traps.BudgetExhausted(Options.InstructionBudget, pc);
+            // The budget is the invocation's, so that it also covers callbacks and tail calls.
+            if (isChecked)
+                invocation.ConsumeBudget(1, pc);
 
             var insn = slots[pc];
             var info = infos[pc]!;
@@ -128,16 +116,28 @@ public sealed class InterpretedProgram : BpfExecutable
                     pc += Compare(info, r[dst], operand) ? 1 + insn.Offset : 1;
                     break;
 
-                case Operation.Call:
-                    r[0] = _helpers[pc]!.Function(r[1], r[2], r[3], r[4], r[5], invocation);
+                case Operation.Call or Operation.CallKfunc:
+                {
+                    var call = _references.CallAt(pc);
+                    invocation.CurrentInstruction = pc;
+                    r[0] = call.Function(r[1], r[2], r[3], r[4], r[5], invocation);
+                    if (call.IsTailCall && invocation.TakeTailCallResult(out ulong result))
+                    {
+                        // The tail-called program replaced the current function: return its r0.
+                        r[0] = result;
+                        goto case Operation.Exit;
+                    }
+
                     pc++;
                     break;
+                }
 
                 case Operation.Callx:
                 {
                     var helper = invocation.Helpers.Find((long)r[dst]);
                     if (helper is null)
                         Traps.BadCallTarget(r[dst], pc);
+                    invocation.CurrentInstruction = pc;
                     r[0] = helper.Function(r[1], r[2], r[3], r[4], r[5], invocation);
                     pc++;
                     break;
@@ -158,15 +158,10 @@ public sealed class InterpretedProgram : BpfExecutable
                 }
 
                 case Operation.Exit:
-                    if (depth == 0)
-                    {
-                        if (isChecked)
-                            invocation.LeaveFrame();
-                        return r[0];
-                    }
-
                     if (isChecked)
                         invocation.LeaveFrame();
+                    if (depth == 0)
+                        return r[0];
                     depth--;
                     saved.Slice(depth * SavedRegisters, SavedRegisters).CopyTo(r.Slice(1, SavedRegisters));
                     r[10] = (ulong)(stack + (depth + 1) * Registers.StackFrameSize);
@@ -204,7 +199,7 @@ public sealed class InterpretedProgram : BpfExecutable
                 }
 
                 case Operation.LoadImm64:
-                    r[dst] = Bytecode.Immediate64At(pc);
+                    r[dst] = _references.Immediate64At(pc);
                     pc += 2;
                     break;
 

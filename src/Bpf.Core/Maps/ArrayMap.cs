@@ -57,6 +57,13 @@ public sealed unsafe class ArrayMap : BpfMap
     }
 
     /// <inheritdoc/>
+    public override bool TryGetDirectValueAddress(out nint address)
+    {
+        address = MaxEntries == 1 ? (nint)_values : 0;
+        return MaxEntries == 1;
+    }
+
+    /// <inheritdoc/>
     public override nint Lookup(nint key, Invocation invocation)
     {
         uint index = *(uint*)key;

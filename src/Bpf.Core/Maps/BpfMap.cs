@@ -100,6 +100,20 @@ public abstract class BpfMap : IDisposable
     /// </summary>
     public virtual long ForEach(Func<nint, nint, ulong> visit, Invocation invocation) => -Errno.EINVAL;
 
+    /// <summary>
+    /// The address programs get for a direct reference to the map's value (<c>lddw</c> of a map
+    /// value: global variables), as the kernel's <c>map_direct_value_addr</c>; only single-element
+    /// arrays have one.
+    /// </summary>
+    public virtual bool TryGetDirectValueAddress(out nint address)
+    {
+        address = 0;
+        return false;
+    }
+
+    /// <summary>For program arrays (<c>bpf_tail_call</c>): the program in slot <paramref name="index"/>, or null.</summary>
+    public virtual ProgramImage? TailCallTarget(ulong index) => null;
+
     // Operations of the host: spans, copies, exceptions.
 
     /// <summary>Copies the value for <paramref name="key"/> into <paramref name="value"/> (<see cref="HostValueSize"/> bytes).</summary>

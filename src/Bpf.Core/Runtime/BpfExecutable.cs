@@ -8,6 +8,8 @@ namespace Bpf.Runtime;
 /// </summary>
 public abstract class BpfExecutable
 {
+    private readonly MemoryRegion[] _mapRegions;
+
     /// <summary>Wraps a prepared program.</summary>
     protected BpfExecutable(ProgramImage image, ExecutionOptions options)
     {
@@ -15,6 +17,7 @@ public abstract class BpfExecutable
         ArgumentNullException.ThrowIfNull(options);
         Image = image;
         Options = options;
+        _mapRegions = options.Checked ? image.Maps.SelectMany(m => m.ValueRegions).Distinct().ToArray() : [];
     }
 
     /// <summary>The program with its maps and kfuncs.</summary>
@@ -26,14 +29,17 @@ public abstract class BpfExecutable
     /// <summary>The options it was prepared with.</summary>
     public ExecutionOptions Options { get; }
 
+    /// <summary>The engine that prepared it.</summary>
+    public abstract IBpfEngine Engine { get; }
+
     /// <summary>The name of the engine that prepared it (<c>interpreter</c>, <c>jit</c>, ...).</summary>
-    public abstract string EngineName { get; }
+    public string EngineName => Engine.Name;
 
     /// <summary>
     /// Runs the program on raw memory, the convention of uBPF and the conformance suite: r1 points
     /// to <paramref name="memory"/> (the program may read and write it) and r2 is its length, both
-    /// 0 when it is empty. In checked mode the memory is the only region besides the stack that
-    /// the program may touch; legacy packet loads read it too.
+    /// 0 when it is empty. In checked mode the memory is the only region besides the stack and the
+    /// values of the program's maps that the program may touch; legacy packet loads read it too.
     /// </summary>
     /// <returns>r0 when the program exits.</returns>
     /// <exception cref="BpfRuntimeException">The program was stopped (checked mode violation, budget, bad call).</exception>
@@ -47,7 +53,7 @@ public abstract class BpfExecutable
                 invocation.AddRegion((nint)start, memory.Length, writable: true);
                 invocation.PacketStart = (nint)start;
                 invocation.PacketLength = memory.Length;
-                return Execute((ulong)start, (ulong)memory.Length, 0, 0, 0, invocation);
+                return Enter((ulong)start, (ulong)memory.Length, 0, 0, 0, invocation);
             }
             catch (PacketLoadAbortException)
             {
@@ -62,7 +68,7 @@ public abstract class BpfExecutable
 
     /// <summary>
     /// Runs the program with r1-r5 set by the caller and an invocation the caller prepared (its
-    /// regions, packet and budget). For hosts that pass contexts other than raw memory.
+    /// regions, packet and budget). For hosts and program types with contexts other than raw memory.
     /// </summary>
     /// <returns>r0 when the program exits.</returns>
     public ulong Run(ulong r1, ulong r2, ulong r3, ulong r4, ulong r5, Invocation invocation)
@@ -70,7 +76,7 @@ public abstract class BpfExecutable
         ArgumentNullException.ThrowIfNull(invocation);
         try
         {
-            return Execute(r1, r2, r3, r4, r5, invocation);
+            return Enter(r1, r2, r3, r4, r5, invocation);
         }
         catch (PacketLoadAbortException)
         {
@@ -78,6 +84,23 @@ public abstract class BpfExecutable
         }
     }
 
+    /// <summary>
+    /// Calls function <paramref name="functionIndex"/> of the program (a callback of <c>bpf_loop</c>
+    /// and friends) within a run; see <see cref="Invocation.CallFunction"/>.
+    /// </summary>
+    public abstract ulong CallFunction(int functionIndex, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5, Invocation invocation);
+
     /// <summary>Runs the entry function with the given arguments.</summary>
     protected abstract ulong Execute(ulong r1, ulong r2, ulong r3, ulong r4, ulong r5, Invocation invocation);
+
+    /// <summary>Runs the program as the target of a tail call: r1 is the caller's context, the invocation the caller's.</summary>
+    internal ulong EnterFromTailCall(ulong context, Invocation invocation) => Enter(context, 0, 0, 0, 0, invocation);
+
+    private ulong Enter(ulong r1, ulong r2, ulong r3, ulong r4, ulong r5, Invocation invocation)
+    {
+        invocation.Program = this;
+        foreach (var region in _mapRegions)
+            invocation.AddRegion(region.Start, region.Length, region.Writable);
+        return Execute(r1, r2, r3, r4, r5, invocation);
+    }
 }

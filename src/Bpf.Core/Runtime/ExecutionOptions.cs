@@ -30,4 +30,10 @@ public sealed record ExecutionOptions
 
     /// <summary>The helpers programs may call, by number.</summary>
     public HelperRegistry Helpers { get; init; } = HelperRegistry.Default;
+
+    /// <summary>Where <c>bpf_trace_printk</c> output goes, one line per call; null drops it.</summary>
+    public Action<string>? Trace { get; init; }
+
+    /// <summary>What helpers like <c>bpf_get_current_pid_tgid</c> report about "the current task".</summary>
+    public HostIdentity Host { get; init; } = HostIdentity.Current;
 }

@@ -12,7 +12,7 @@ namespace Bpf.Runtime;
 /// the helpers it may call. Every engine passes it to every function of the program and to
 /// every helper. One thread uses an invocation at a time; engines rent them per run.
 /// </summary>
-public sealed class Invocation
+public sealed partial class Invocation
 {
     [ThreadStatic]
     private static Invocation? t_cached;
@@ -22,8 +22,11 @@ public sealed class Invocation
 
     private MemoryRegion[] _regions = new MemoryRegion[4];
     private int _regionCount;
-    private readonly nint[] _frames = new nint[Registers.MaxCallDepth];
+    // Live stack frames, innermost last. A tail call raises the floor: the caller's frames are gone
+    // for the target, as in Linux, and do not count against its depth.
+    private readonly nint[] _frames = new nint[Registers.MaxCallDepth * (MaxTailCalls + 1)];
     private int _frameDepth;
+    private int _frameFloor;
     private long _budget;
     private ExecutionOptions _options = ExecutionOptions.Default;
 
@@ -118,153 +121,17 @@ public sealed class Invocation
             _options = options;
         _regionCount = 0;
         _frameDepth = 0;
+        _frameFloor = 0;
         _budget = options.InstructionBudget;
         _hotLength = 0;
+        _callDepth = 0;
+        _tailCalls = 0;
+        _tailCallResult = null;
+        Program = null;
+        CurrentInstruction = 0;
         PacketStart = 0;
         PacketLength = 0;
         if (Environment is not null)
             Environment = null;
-    }
-
-    /// <summary>Lets the program access <paramref name="length"/> bytes at <paramref name="start"/> in checked mode.</summary>
-    public void AddRegion(nint start, nint length, bool writable)
-    {
-        if (length <= 0)
-            return;
-        if (_regionCount == _regions.Length)
-            Array.Resize(ref _regions, _regions.Length * 2);
-        _regions[_regionCount++] = new MemoryRegion(start, length, writable);
-    }
-
-    // The members below are called by compiled code and by the interpreter.
-
-    /// <summary>Checks a load of <paramref name="size"/> bytes and returns the address as a pointer.</summary>
-    [EditorBrowsable(EditorBrowsableState.Never)]
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public nint CheckRead(ulong address, int size, int instruction)
-    {
-        ulong offset = address - _hotStart;
-        if (offset < _hotLength && _hotLength - offset >= (ulong)size)
-            return (nint)address;
-        if (!IsAccessible(address, size, write: false))
-            Traps.OutOfBounds(this, address, size, write: false, instruction);
-        return (nint)address;
-    }
-
-    /// <summary>Checks a store of <paramref name="size"/> bytes and returns the address as a pointer.</summary>
-    [EditorBrowsable(EditorBrowsableState.Never)]
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public nint CheckWrite(ulong address, int size, int instruction)
-    {
-        ulong offset = address - _hotStart;
-        if (offset < _hotLength && _hotLength - offset >= (ulong)size && _hotWritable)
-            return (nint)address;
-        if (!IsAccessible(address, size, write: true))
-            Traps.OutOfBounds(this, address, size, write: true, instruction);
-        return (nint)address;
-    }
-
-    /// <summary>
-    /// Checks an atomic access (read-modify-write, load-acquire or store-release): in bounds,
-    /// writable when it writes, and aligned to its size as every processor requires.
-    /// </summary>
-    [EditorBrowsable(EditorBrowsableState.Never)]
-    public nint CheckAtomic(ulong address, int size, bool write, int instruction)
-    {
-        if ((address & (ulong)(size - 1)) != 0)
-            Traps.Misaligned(address, size, instruction);
-        return write ? CheckWrite(address, size, instruction) : CheckRead(address, size, instruction);
-    }
-
-    /// <summary>Records the stack frame of a function being entered (checked mode).</summary>
-    [EditorBrowsable(EditorBrowsableState.Never)]
-    public void EnterFrame(nint frameStart, int instruction)
-    {
-        if (_frameDepth == _frames.Length)
-            Traps.CallDepthExceeded(instruction);
-        _frames[_frameDepth++] = frameStart;
-    }
-
-    /// <summary>Forgets the innermost stack frame (checked mode).</summary>
-    [EditorBrowsable(EditorBrowsableState.Never)]
-    public void LeaveFrame()
-    {
-        // The frame is gone: stop trusting it if it is the cached region.
-        if (_hotStart == (ulong)_frames[--_frameDepth])
-            _hotLength = 0;
-    }
-
-    /// <summary>Charges <paramref name="count"/> instructions to the budget and stops the program when it is spent.</summary>
-    [EditorBrowsable(EditorBrowsableState.Never)]
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void ConsumeBudget(int count, int instruction)
-    {
-        if ((_budget -= count) < 0)
-            Traps.BudgetExhausted(_options.InstructionBudget, instruction);
-    }
-
-    /// <summary>
-    /// The legacy packet load: <paramref name="size"/> bytes at <paramref name="offset"/> into the
-    /// packet, in network byte order, zero-extended. Outside the packet the program ends with
-    /// r0 = 0, as in Linux.
-    /// </summary>
-    [EditorBrowsable(EditorBrowsableState.Never)]
-    public unsafe ulong LoadPacket(long offset, int size)
-    {
-        if (offset < 0 || offset > PacketLength - size)
-            throw new PacketLoadAbortException();
-        byte* p = (byte*)PacketStart + offset;
-        return size switch
-        {
-            1 => *p,
-            2 => System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ushort>(p)),
-            _ => System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<uint>(p)),
-        };
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private bool IsAccessible(ulong address, int size, bool write)
-    {
-        // Innermost frame first: most accesses are to the current stack frame.
-        for (int i = _frameDepth - 1; i >= 0; i--)
-        {
-            ulong offset = address - (ulong)_frames[i];
-            if (offset <= (ulong)(Registers.StackFrameSize - size))
-            {
-                Remember((ulong)_frames[i], Registers.StackFrameSize, writable: true);
-                return true;
-            }
-        }
-
-        for (int i = 0; i < _regionCount; i++)
-        {
-            ref readonly var region = ref _regions[i];
-            if (region.Contains(address, size))
-            {
-                Remember((ulong)region.Start, (ulong)region.Length, region.Writable);
-                return !write || region.Writable;
-            }
-        }
-
-        return false;
-    }
-
-    private void Remember(ulong start, ulong length, bool writable)
-    {
-        _hotStart = start;
-        _hotLength = length;
-        _hotWritable = writable;
-    }
-
-    /// <summary>Finds the region holding an address, for error messages.</summary>
-    internal MemoryRegion? RegionContaining(ulong address)
-    {
-        for (int i = 0; i < _regionCount; i++)
-        {
-            if (_regions[i].Contains(address, 1))
-                return _regions[i];
-        }
-
-        return null;
     }
 }

@@ -13,6 +13,8 @@ namespace Bpf.Runtime;
 /// </summary>
 public sealed class ProgramImage
 {
+    private readonly Dictionary<(IBpfEngine, ExecutionOptions), BpfExecutable> _executables = new();
+
     /// <summary>Binds <paramref name="code"/> to its maps and kfuncs.</summary>
     public ProgramImage(
         Bytecode code,
@@ -43,6 +45,27 @@ public sealed class ProgramImage
 
     /// <summary>The program's name (its function's symbol in an object file).</summary>
     public string Name { get; }
+
+    /// <summary>
+    /// The image prepared by <paramref name="engine"/> with <paramref name="options"/>, prepared once
+    /// and then reused (the target of a tail call, say).
+    /// </summary>
+    public BpfExecutable GetExecutable(IBpfEngine engine, ExecutionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        ArgumentNullException.ThrowIfNull(options);
+        lock (_executables)
+        {
+            var key = (engine, options);
+            if (!_executables.TryGetValue(key, out var executable))
+            {
+                executable = engine.Prepare(this, options);
+                _executables[key] = executable;
+            }
+
+            return executable;
+        }
+    }
 
     /// <summary>An image of bytecode alone: raw memory context, no maps, no kfuncs.</summary>
     public static implicit operator ProgramImage(Bytecode code) => new(code);

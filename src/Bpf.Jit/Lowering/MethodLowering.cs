@@ -31,6 +31,7 @@ internal sealed class MethodLowering<TEmitter>
     private readonly Dictionary<int, ILLabel> _exits = new();
     private ILLocal _frame;
     private ILLocal _next;
+    private ILLocal _tailCallResult;
     private ILLabel _epilogue;
 
     /// <summary>Creates the lowering of <paramref name="method"/> into <paramref name="il"/>.</summary>
@@ -319,8 +320,8 @@ internal sealed class MethodLowering<TEmitter>
             case >= Operation.Jeq and <= Operation.Jsle:
                 LowerConditionalJump(pc, insn, info);
                 break;
-            case Operation.Call:
-                LowerHelperCall(pc);
+            case Operation.Call or Operation.CallKfunc:
+                LowerCall(pc);
                 break;
             case Operation.CallLocal:
                 LoadArguments();
@@ -328,6 +329,7 @@ internal sealed class MethodLowering<TEmitter>
                 StReg(0);
                 break;
             case Operation.Callx:
+                SetCurrentInstruction(pc);
                 LdReg(insn.Dst);
                 LoadArguments();
                 LdcI4(pc);
@@ -335,10 +337,7 @@ internal sealed class MethodLowering<TEmitter>
                 StReg(0);
                 break;
             case Operation.Exit:
-                if (_method.Kind == MethodKind.Region)
-                    _il.Emit(OpCodes.Br, ExitLabel(-1));
-                else
-                    _il.Emit(OpCodes.Br, _epilogue);
+                EmitReturn();
                 break;
             case Operation.Load or Operation.LoadSx or Operation.StoreImm or Operation.Store:
                 LowerMemory(pc, insn, info);
@@ -347,7 +346,7 @@ internal sealed class MethodLowering<TEmitter>
                 LowerAtomic(pc, insn, info);
                 break;
             case Operation.LoadImm64:
-                _il.Emit(OpCodes.Ldc_I8, (long)_code.Immediate64At(pc));
+                _il.Emit(OpCodes.Ldc_I8, (long)_plan.References.Immediate64At(pc));
                 StReg(insn.Dst);
                 break;
             case Operation.LoadPacketAbsolute:
@@ -596,22 +595,56 @@ internal sealed class MethodLowering<TEmitter>
         }, target);
     }
 
-    private void LowerHelperCall(int pc)
+    private void LowerCall(int pc)
     {
-        HelperDefinition helper = _plan.HelperAt(pc);
-        if (helper.IsStatic)
+        var call = _plan.References.CallAt(pc);
+        SetCurrentInstruction(pc);
+        if (call.IsStatic)
         {
             LoadArguments();
-            _il.Emit(OpCodes.Call, helper.Function.Method);
+            _il.Emit(OpCodes.Call, call.Function.Method);
         }
         else
         {
-            _il.EmitLoadConstant(helper.Function, typeof(BpfHelperFunction), _invocation);
+            _il.EmitLoadConstant(call.Function, typeof(BpfHelperFunction), _invocation);
             LoadArguments();
             _il.Emit(OpCodes.Callvirt, RuntimeMembers.HelperInvoke);
         }
 
         StReg(0);
+        if (!call.IsTailCall)
+            return;
+
+        // bpf_tail_call: if the target ran, it replaced this function, whose caller gets its r0.
+        // The result goes through its own local: taking r0's address would keep r0 out of registers.
+        if (_tailCallResult.Type is null)
+            _tailCallResult = _il.DeclareLocal(typeof(ulong));
+        var goOn = _il.DefineLabel();
+        Ldarg(_invocation);
+        _il.Emit(OpCodes.Ldloca_S, _tailCallResult);
+        _il.Emit(OpCodes.Call, RuntimeMembers.TakeTailCallResult);
+        _il.Emit(OpCodes.Brfalse, goOn);
+        Ldloc(_tailCallResult);
+        StReg(0);
+        EmitReturn();
+        _il.MarkLabel(goOn);
+    }
+
+    /// <summary>Records the calling instruction in the invocation, for helpers' error messages.</summary>
+    private void SetCurrentInstruction(int pc)
+    {
+        Ldarg(_invocation);
+        LdcI4(pc);
+        _il.Emit(OpCodes.Call, RuntimeMembers.SetCurrentInstruction);
+    }
+
+    /// <summary>Leaves the BPF function with r0: the epilogue, or, from a region, the exit that reports the function returned.</summary>
+    private void EmitReturn()
+    {
+        if (_method.Kind == MethodKind.Region)
+            _il.Emit(OpCodes.Br, ExitLabel(-1));
+        else
+            _il.Emit(OpCodes.Br, _epilogue);
     }
 
     /// <summary>Pushes r1-r5 and the invocation: the arguments of every call.</summary>

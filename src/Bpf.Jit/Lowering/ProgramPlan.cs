@@ -19,7 +19,6 @@ public sealed class ProgramPlan
     /// <summary>How much of the budget the first cut of regions may fill; measuring corrects the rest.</summary>
     private const double RegionFill = 0.7;
 
-    private readonly Dictionary<int, HelperDefinition> _helpers = new();
     private readonly MethodPlan[] _entries;
     private readonly List<MethodPlan>[] _regions;
     private readonly List<(int Source, int Target)>[] _jumps;
@@ -65,8 +64,7 @@ public sealed class ProgramPlan
         ArgumentNullException.ThrowIfNull(options);
         jitOptions ??= JitOptions.Default;
         var bytecode = image.Code;
-        var plan = new ProgramPlan(image, options);
-        plan.Bind();
+        var plan = new ProgramPlan(image, options) { References = ProgramReferences.Resolve(image, options) };
         plan.Analyze();
         for (int f = 0; f < bytecode.Functions.Count; f++)
             plan._entries[f] = new MethodPlan(MethodKind.Function, bytecode.Functions[f], bytecode.Functions[f].Start, bytecode.Functions[f].End, MethodName(bytecode.Functions[f], null));
@@ -83,8 +81,8 @@ public sealed class ProgramPlan
     /// <summary>The method that is called to run <paramref name="function"/>.</summary>
     public MethodPlan EntryOf(BpfFunction function) => _entries[function.Index];
 
-    /// <summary>The helper the call at slot <paramref name="pc"/> binds to.</summary>
-    public HelperDefinition HelperAt(int pc) => _helpers[pc];
+    /// <summary>What each <c>lddw</c> loads and each call calls.</summary>
+    public ProgramReferences References { get; private init; } = null!;
 
     /// <summary>True if the function uses r10, so its method needs a stack frame.</summary>
     public bool UsesStack(BpfFunction function) => _usesStack[function.Index];
@@ -136,29 +134,6 @@ public sealed class ProgramPlan
 
     private static string MethodName(BpfFunction function, int? region) =>
         region is null ? $"bpf_{function.Name}" : $"bpf_{function.Name}_region{region}";
-
-    private void Bind()
-    {
-        for (int pc = 0; pc < Bytecode.Length; pc++)
-        {
-            var info = Bytecode.InfoAt(pc);
-            if (info is null)
-                continue;
-            var instruction = Bytecode[pc];
-            switch (info.Operation)
-            {
-                case Operation.Call:
-                    _helpers[pc] = Options.Helpers.Find(instruction.Immediate)
-                        ?? throw new UnresolvedReferenceException(pc,
-                            $"call to helper {instruction.Immediate}{(LinuxHelpers.NameOf(instruction.Immediate) is { } name ? $" ({name})" : "")}, which is not registered");
-                    break;
-                case Operation.CallKfunc:
-                    throw new UnresolvedReferenceException(pc, $"call to kfunc with BTF id {instruction.Immediate}, which nothing resolved (kfuncs are bound when an object is loaded)");
-                case Operation.LoadImm64 when info.PseudoSource != LoadImm64Source.Immediate:
-                    throw new UnresolvedReferenceException(pc, $"lddw of a {info.PseudoSource} reference, which nothing resolved (maps and functions are bound when an object is loaded)");
-            }
-        }
-    }
 
     private void Analyze()
     {

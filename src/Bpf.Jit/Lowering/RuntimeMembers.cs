@@ -16,6 +16,8 @@ internal static class RuntimeMembers
     public static readonly MethodInfo LeaveFrame = Method(typeof(Invocation), nameof(Invocation.LeaveFrame));
     public static readonly MethodInfo ConsumeBudget = Method(typeof(Invocation), nameof(Invocation.ConsumeBudget));
     public static readonly MethodInfo LoadPacket = Method(typeof(Invocation), nameof(Invocation.LoadPacket));
+    public static readonly MethodInfo SetCurrentInstruction = typeof(Invocation).GetProperty(nameof(Invocation.CurrentInstruction))!.SetMethod!;
+    public static readonly MethodInfo TakeTailCallResult = Method(typeof(Invocation), nameof(Invocation.TakeTailCallResult));
     public static readonly MethodInfo GetEnvironment = typeof(Invocation).GetProperty(nameof(Invocation.Environment))!.GetMethod!;
 
     public static readonly MethodInfo Div64 = Method(typeof(Arithmetic), nameof(Arithmetic.Div64));

@@ -188,7 +188,8 @@ public sealed class ControlFlowSemanticsTests(string engine)
 
     [TestCase("lddw %r1, map_fd(3)")]
     [TestCase("lddw %r1, map_value(3+8)")]
-    [TestCase("lddw %r1, func(f)")]
+    [TestCase("lddw %r1, map_idx(0)")]
+    [TestCase("lddw %r1, btf_id(7)")]
     public void UnresolvedPseudoLoadsAreRejectedBeforeRunning(string load)
     {
         var error = Assert.Throws<UnresolvedReferenceException>(() => Engines.Prepare(engine, $"{load}\nmov %r0, 0\nexit\nf:\nexit"));

@@ -1,0 +1,107 @@
+using Bpf.Isa;
+using Bpf.Maps;
+
+namespace Bpf.Runtime;
+
+/// <summary>
+/// What a program's instructions refer to, resolved once for every engine: the value each
+/// <c>lddw</c> loads (a constant, a map's handle, the address of a map's value, a function's
+/// handle) and what each <c>call</c> calls (a helper or a kfunc). Engines share this so that they
+/// cannot disagree on what a reference means.
+/// </summary>
+public sealed class ProgramReferences
+{
+    /// <summary>Helper 12, <c>bpf_tail_call</c>.</summary>
+    public const int TailCallHelper = (int)LinuxHelper.TailCall;
+
+    private readonly Dictionary<int, ulong> _immediates = new();
+    private readonly Dictionary<int, BoundCall> _calls = new();
+
+    private ProgramReferences()
+    {
+    }
+
+    /// <summary>Resolves every reference of <paramref name="image"/>.</summary>
+    /// <exception cref="UnresolvedReferenceException">A reference names nothing: an unregistered helper, a map index out of range, a map without direct value access...</exception>
+    public static ProgramReferences Resolve(ProgramImage image, ExecutionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(options);
+        var references = new ProgramReferences();
+        var code = image.Code;
+        for (int pc = 0; pc < code.Length; pc++)
+        {
+            var info = code.InfoAt(pc);
+            if (info is null)
+                continue;
+            var instruction = code[pc];
+            switch (info.Operation)
+            {
+                case Operation.LoadImm64:
+                    references._immediates[pc] = ResolveImmediate(image, pc, info);
+                    break;
+                case Operation.Call:
+                {
+                    var helper = options.Helpers.Find(instruction.Immediate)
+                        ?? throw new UnresolvedReferenceException(pc,
+                            $"call to helper {instruction.Immediate}{(LinuxHelpers.NameOf(instruction.Immediate) is { } name ? $" ({name})" : "")}, which is not registered");
+                    references._calls[pc] = new BoundCall(helper.Name, helper.Function, instruction.Immediate == TailCallHelper);
+                    break;
+                }
+
+                case Operation.CallKfunc:
+                {
+                    if ((uint)instruction.Immediate >= (uint)image.Kfuncs.Count)
+                        throw new UnresolvedReferenceException(pc, $"call to kfunc {instruction.Immediate}, but the program binds {image.Kfuncs.Count} kfuncs");
+                    var kfunc = image.Kfuncs[instruction.Immediate];
+                    references._calls[pc] = new BoundCall(kfunc.Name, kfunc.Function, IsTailCall: false);
+                    break;
+                }
+            }
+        }
+
+        return references;
+    }
+
+    /// <summary>The 64-bit value the <c>lddw</c> at <paramref name="pc"/> loads.</summary>
+    public ulong Immediate64At(int pc) => _immediates[pc];
+
+    /// <summary>What the <c>call</c> (helper or kfunc) at <paramref name="pc"/> calls.</summary>
+    public BoundCall CallAt(int pc) => _calls[pc];
+
+    private static ulong ResolveImmediate(ProgramImage image, int pc, OpcodeInfo info)
+    {
+        var code = image.Code;
+        var first = code[pc];
+        var second = code[pc + 1];
+        switch (info.PseudoSource)
+        {
+            case LoadImm64Source.Immediate:
+                return code.Immediate64At(pc);
+            case LoadImm64Source.MapFd or LoadImm64Source.MapIndex:
+                return MapAt(image, pc, first.Immediate).Handle;
+            case LoadImm64Source.MapValue or LoadImm64Source.MapIndexValue:
+            {
+                var map = MapAt(image, pc, first.Immediate);
+                int offset = second.Immediate;
+                if (!map.TryGetDirectValueAddress(out nint address))
+                    throw new UnresolvedReferenceException(pc, $"lddw of a value of map {map.Name} ({map.Type}, {map.MaxEntries} entries): only single-element arrays allow direct value access");
+                if ((uint)offset >= (uint)map.ValueSize)
+                    throw new UnresolvedReferenceException(pc, $"lddw of offset {offset} into map {map.Name}, whose value is {map.ValueSize} bytes");
+                return (ulong)address + (uint)offset;
+            }
+
+            case LoadImm64Source.Function:
+                return FunctionHandles.Encode(code.FunctionStartingAt((int)info.TargetOf(first, pc)!.Value)!.Index);
+            default:
+                throw new UnresolvedReferenceException(pc, $"lddw of a {info.PseudoSource} reference, which this runtime cannot resolve (kernel BTF ids do not exist in user space)");
+        }
+    }
+
+    private static BpfMap MapAt(ProgramImage image, int pc, int index)
+    {
+        if ((uint)index >= (uint)image.Maps.Count)
+            throw new UnresolvedReferenceException(pc, $"lddw of map {index}, but the program binds {image.Maps.Count} maps");
+        return image.Maps[index];
+    }
+}
