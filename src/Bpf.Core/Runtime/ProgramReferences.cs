@@ -16,6 +16,7 @@ public sealed class ProgramReferences
 
     private readonly Dictionary<int, ulong> _immediates = new();
     private readonly Dictionary<int, BoundCall> _calls = new();
+    private readonly Dictionary<int, BpfMap> _mapLoads = new();
 
     private ProgramReferences()
     {
@@ -39,6 +40,8 @@ public sealed class ProgramReferences
             {
                 case Operation.LoadImm64:
                     references._immediates[pc] = ResolveImmediate(image, pc, info);
+                    if (info.PseudoSource is LoadImm64Source.MapFd or LoadImm64Source.MapIndex)
+                        references._mapLoads[pc] = image.Maps[instruction.Immediate];
                     break;
                 case Operation.Call:
                 {
@@ -65,6 +68,9 @@ public sealed class ProgramReferences
 
     /// <summary>The 64-bit value the <c>lddw</c> at <paramref name="pc"/> loads.</summary>
     public ulong Immediate64At(int pc) => _immediates[pc];
+
+    /// <summary>The map the <c>lddw</c> at <paramref name="pc"/> loads the handle of, or null when it loads something else.</summary>
+    public BpfMap? MapLoadedAt(int pc) => _mapLoads.GetValueOrDefault(pc);
 
     /// <summary>What the <c>call</c> (helper or kfunc) at <paramref name="pc"/> calls.</summary>
     public BoundCall CallAt(int pc) => _calls[pc];

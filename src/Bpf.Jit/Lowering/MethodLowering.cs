@@ -597,6 +597,9 @@ internal sealed class MethodLowering<TEmitter>
 
     private void LowerCall(int pc)
     {
+        if (TryLowerInlineMapOperation(pc))
+            return;
+
         var call = _plan.References.CallAt(pc);
         SetCurrentInstruction(pc);
         if (call.IsStatic)
@@ -628,6 +631,72 @@ internal sealed class MethodLowering<TEmitter>
         StReg(0);
         EmitReturn();
         _il.MarkLabel(goOn);
+    }
+
+    /// <summary>
+    /// <c>bpf_map_lookup_elem</c> on a map known at compile time (r1 loaded by an <c>lddw</c> of the map
+    /// in the same straight-line code): an array lookup becomes a bounds check and an add, inline.
+    /// </summary>
+    private bool TryLowerInlineMapOperation(int pc)
+    {
+        var insn = _code[pc];
+        if (_code.InfoAt(pc)!.Operation != Operation.Call || insn.Immediate != (int)LinuxHelper.MapLookupElem
+            || KnownMap(pc, Registers.FirstArgument) is not Maps.ArrayMap array)
+        {
+            return false;
+        }
+
+        if (_checked)
+            Ldarg(_invocation);
+        LdReg(2);
+        _il.Emit(OpCodes.Ldc_I8, (long)array.ValuesAddress);
+        LdcI4(array.MaxEntries);
+        LdcI4(array.Stride);
+        if (_checked)
+        {
+            LdcI4(pc);
+            _il.Emit(OpCodes.Call, RuntimeMembers.ArrayLookupChecked);
+        }
+        else
+        {
+            _il.Emit(OpCodes.Call, RuntimeMembers.ArrayLookup);
+        }
+
+        StReg(0);
+        return true;
+    }
+
+    /// <summary>
+    /// The map <paramref name="register"/> holds at <paramref name="pc"/>, when straight-line code
+    /// before it (no jump lands in between) loaded it with an <c>lddw</c> of a map and nothing wrote
+    /// the register since; otherwise null.
+    /// </summary>
+    private Maps.BpfMap? KnownMap(int pc, int register)
+    {
+        for (int slot = pc; slot > _method.Start; )
+        {
+            if (_labels.ContainsKey(slot))
+                return null; // control can arrive here from a jump, with anything in the register
+            int previous = _code.InfoAt(slot - 1) is null ? slot - 2 : slot - 1;
+            var info = _code.InfoAt(previous)!;
+            var insn = _code[previous];
+            if (info.Operation == Operation.LoadImm64 && insn.Dst == register)
+            {
+                return _plan.References.MapLoadedAt(previous);
+            }
+
+            bool writes = info.WritesDst && insn.Dst == register || info.WritesSrc && insn.Src == register
+                || info.Operation is Operation.AtomicCmpXchg or Operation.LoadPacketAbsolute or Operation.LoadPacketIndirect && register == 0;
+            if (writes || info.IsJump && !info.IsConditionalJump || info.Operation is Operation.Exit
+                || info.Operation is Operation.Call or Operation.CallKfunc or Operation.CallLocal or Operation.Callx)
+            {
+                return null;
+            }
+
+            slot = previous;
+        }
+
+        return null;
     }
 
     /// <summary>Records the calling instruction in the invocation, for helpers' error messages.</summary>

@@ -1,0 +1,32 @@
+using System.ComponentModel;
+using System.Runtime.CompilerServices;
+
+namespace Bpf.Runtime.CompilerServices;
+
+/// <summary>
+/// Map operations compiled code performs inline when it knows the map at compile time, instead of
+/// calling the helper: an array lookup is a bounds check and an add, as in the kernel's JITs.
+/// The map's constants are arguments, which RyuJIT folds once it inlines the call.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static unsafe class MapOperations
+{
+    /// <summary>
+    /// <c>bpf_map_lookup_elem</c> on an array map: the address of value <c>*(u32 *)key</c>, or 0 when
+    /// the index is out of range.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong ArrayLookup(ulong key, ulong values, uint maxEntries, uint stride)
+    {
+        uint index = *(uint*)key;
+        return index < maxEntries ? values + (ulong)index * stride : 0;
+    }
+
+    /// <summary><see cref="ArrayLookup"/> in checked mode: the 4-byte key must be memory the program may read.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong ArrayLookupChecked(Invocation invocation, ulong key, ulong values, uint maxEntries, uint stride, int instruction)
+    {
+        uint index = *(uint*)invocation.CheckRead(key, sizeof(uint), instruction);
+        return index < maxEntries ? values + (ulong)index * stride : 0;
+    }
+}
