@@ -29,7 +29,7 @@ public sealed class JittedProgram : BpfExecutable
         Engine = engine;
         Plan = plan;
         _createFunction = createFunction;
-        _functions = new CompiledFunction?[image.Code.Functions.Count];
+        _functions = new CompiledFunction?[image.ExecutableCode.Functions.Count];
         _entry = _functions[0] = createFunction(plan.Entry);
         _constants = constants.Length == 0 ? null : constants;
         MethodMetrics = metrics;

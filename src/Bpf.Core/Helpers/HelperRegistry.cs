@@ -64,6 +64,9 @@ public sealed class HelperRegistry
         var registry = new HelperRegistry();
         registry.Register(LinuxHelper.KtimeGetNs, TimeHelpers.KtimeGetNs);
         registry.Register(LinuxHelper.TailCall, ProgramFlowHelpers.TailCall);
+        registry.Register(LinuxHelper.XdpAdjustHead, XdpHelpers.AdjustHead);
+        registry.Register(LinuxHelper.XdpAdjustMeta, XdpHelpers.AdjustMeta);
+        registry.Register(LinuxHelper.XdpAdjustTail, XdpHelpers.AdjustTail);
         return registry;
     }
 }

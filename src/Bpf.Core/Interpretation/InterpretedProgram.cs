@@ -28,7 +28,7 @@ public sealed class InterpretedProgram : BpfExecutable
     internal InterpretedProgram(ProgramImage image, ExecutionOptions options)
         : base(image, options)
     {
-        var bytecode = image.Code;
+        var bytecode = image.ExecutableCode;
         _infos = new OpcodeInfo?[bytecode.Length];
         for (int pc = 0; pc < bytecode.Length; pc++)
             _infos[pc] = bytecode.InfoAt(pc);

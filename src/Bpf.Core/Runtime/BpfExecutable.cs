@@ -23,8 +23,8 @@ public abstract class BpfExecutable
     /// <summary>The program with its maps and kfuncs.</summary>
     public ProgramImage Image { get; }
 
-    /// <summary>The program's instructions.</summary>
-    public Bytecode Bytecode => Image.Code;
+    /// <summary>The instructions the engine runs (<see cref="ProgramImage.ExecutableCode"/>).</summary>
+    public Bytecode Bytecode => Image.ExecutableCode;
 
     /// <summary>The options it was prepared with.</summary>
     public ExecutionOptions Options { get; }

@@ -55,6 +55,12 @@ public sealed partial class Invocation
     public nint PacketLength { get; set; }
 
     /// <summary>
+    /// The runtime's context structure the program received in r1, when a context runner set one
+    /// (XDP, socket buffers, host structures): helpers that take the context check their argument against it.
+    /// </summary>
+    public nint ContextAddress { get; set; }
+
+    /// <summary>
     /// An object the back end that compiled the running code uses to reach what it could not
     /// embed as constants (host helper delegates, later maps and programs).
     /// </summary>
@@ -131,6 +137,7 @@ public sealed partial class Invocation
         CurrentInstruction = 0;
         PacketStart = 0;
         PacketLength = 0;
+        ContextAddress = 0;
         if (Environment is not null)
             Environment = null;
     }

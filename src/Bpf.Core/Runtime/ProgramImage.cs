@@ -1,6 +1,7 @@
 using Bpf.Helpers;
 using Bpf.Isa;
 using Bpf.Maps;
+using Bpf.Runtime.Contexts;
 
 namespace Bpf.Runtime;
 
@@ -14,6 +15,7 @@ namespace Bpf.Runtime;
 public sealed class ProgramImage
 {
     private readonly Dictionary<(IBpfEngine, ExecutionOptions), BpfExecutable> _executables = new();
+    private Bytecode? _executableCode;
 
     /// <summary>Binds <paramref name="code"/> to its maps and kfuncs.</summary>
     public ProgramImage(
@@ -31,8 +33,16 @@ public sealed class ProgramImage
         Name = name ?? code.Functions[0].Name;
     }
 
-    /// <summary>The instructions.</summary>
+    /// <summary>The instructions, as the object file or the host gave them.</summary>
     public Bytecode Code { get; }
+
+    /// <summary>
+    /// The instructions as engines run them: <see cref="Code"/> with its context accesses translated
+    /// for the program type's context (<see cref="ContextTranslation"/>); <see cref="Code"/> itself
+    /// when the type has no context layout. Same length and numbering as <see cref="Code"/>.
+    /// </summary>
+    /// <exception cref="Verification.ContextAccessException">A context access is invalid for the program type.</exception>
+    public Bytecode ExecutableCode => _executableCode ??= Type.Context is { HasPointerFields: true } layout ? ContextTranslation.Apply(Code, layout) : Code;
 
     /// <summary>The maps the program refers to, by the index its <c>lddw</c> instructions carry.</summary>
     public IReadOnlyList<BpfMap> Maps { get; }

@@ -29,7 +29,7 @@ public sealed class ProgramReferences
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(options);
         var references = new ProgramReferences();
-        var code = image.Code;
+        var code = image.ExecutableCode;
         for (int pc = 0; pc < code.Length; pc++)
         {
             var info = code.InfoAt(pc);
@@ -77,7 +77,7 @@ public sealed class ProgramReferences
 
     private static ulong ResolveImmediate(ProgramImage image, int pc, OpcodeInfo info)
     {
-        var code = image.Code;
+        var code = image.ExecutableCode;
         var first = code[pc];
         var second = code[pc + 1];
         switch (info.PseudoSource)

@@ -1,3 +1,5 @@
+using Bpf.Runtime.Contexts;
+
 namespace Bpf.Runtime;
 
 /// <summary>
@@ -58,12 +60,23 @@ public sealed class ProgramType
     /// <summary>Creates a program type.</summary>
     /// <param name="name">The name tools print.</param>
     /// <param name="kind">The kernel's program type it corresponds to.</param>
-    public ProgramType(string name, BpfProgramKind kind)
+    /// <param name="context">The context's layout; null when r1 is raw memory or whatever the host passes.</param>
+    public ProgramType(string name, BpfProgramKind kind, ContextLayout? context = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         Name = name;
         Kind = kind;
+        Context = context;
     }
+
+    /// <summary>
+    /// The context's layout: what r1 points to, which fields programs may read and write, and
+    /// which hold packet pointers the runtime translates. Null for raw memory and host-passed values.
+    /// </summary>
+    public ContextLayout? Context { get; }
+
+    /// <summary>A type for programs whose context is a structure the host defines (see <see cref="StructContext"/>).</summary>
+    public static ProgramType Struct(string name, ContextLayout layout) => new(name, BpfProgramKind.Unspec, layout);
 
     /// <summary>The name tools print.</summary>
     public string Name { get; }
@@ -96,9 +109,14 @@ public sealed class ProgramType
     }
 
     /// <summary>The built-in type for a kernel program type.</summary>
-    public static ProgramType ForKind(BpfProgramKind kind) => kind == BpfProgramKind.Unspec
-        ? RawMemory
-        : new ProgramType(KindName(kind), kind);
+    public static ProgramType ForKind(BpfProgramKind kind) => kind switch
+    {
+        BpfProgramKind.Unspec => RawMemory,
+        BpfProgramKind.Xdp => new ProgramType(KindName(kind), kind, XdpContext.Layout),
+        BpfProgramKind.SocketFilter or BpfProgramKind.CgroupSkb => new ProgramType(KindName(kind), kind, SocketBufferContext.SocketFilterLayout),
+        BpfProgramKind.SchedCls or BpfProgramKind.SchedAct => new ProgramType(KindName(kind), kind, SocketBufferContext.TcLayout),
+        _ => new ProgramType(KindName(kind), kind),
+    };
 
     private static string KindName(BpfProgramKind kind) => kind switch
     {

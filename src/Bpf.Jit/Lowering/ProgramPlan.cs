@@ -28,7 +28,7 @@ public sealed class ProgramPlan
     private ProgramPlan(ProgramImage image, ExecutionOptions options)
     {
         Image = image;
-        var bytecode = image.Code;
+        var bytecode = image.ExecutableCode;
         Bytecode = bytecode;
         Options = options;
         int count = bytecode.Functions.Count;
@@ -63,7 +63,7 @@ public sealed class ProgramPlan
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(options);
         jitOptions ??= JitOptions.Default;
-        var bytecode = image.Code;
+        var bytecode = image.ExecutableCode;
         var plan = new ProgramPlan(image, options) { References = ProgramReferences.Resolve(image, options) };
         plan.Analyze();
         for (int f = 0; f < bytecode.Functions.Count; f++)
