@@ -89,6 +89,11 @@ public sealed class InterpretedProgram : BpfExecutable
                     pc++;
                     break;
 
+                case Operation.AddressSpaceCast:
+                    r[dst] = (uint)r[insn.Src] == 0 ? 0 : _references.ArenaHigh | (uint)r[insn.Src];
+                    pc++;
+                    break;
+
                 case Operation.ToLe:
                     r[dst] = info.Bits switch { 16 => (ushort)r[dst], 32 => (uint)r[dst], _ => r[dst] };
                     pc++;

@@ -247,6 +247,7 @@ public static class Assembler
         OperandLayout.Imm64Pseudo => ([Expect.Register, Expect.Pseudo], 0),
         OperandLayout.PacketAbsolute => ([Expect.Immediate], 0),
         OperandLayout.PacketIndirect => ([Expect.Register, Expect.Immediate], 0),
+        OperandLayout.AddressSpaceCast => ([Expect.Register, Expect.Register, Expect.Immediate, Expect.Immediate], 0),
         _ => throw new ArgumentOutOfRangeException(nameof(layout), layout, null),
     };
 
@@ -374,6 +375,16 @@ public static class Assembler
             case OperandLayout.DstSrc:
                 (dst, src) = (operands[0].Register, operands[1].Register);
                 break;
+            case OperandLayout.AddressSpaceCast:
+            {
+                int AddressSpace(AssemblyOperand operand) =>
+                    operand.Number.TryToSigned(0, ushort.MaxValue, out long value)
+                        ? (int)value
+                        : throw new AssemblyException(line, $"Address space {operand.Text} is out of range: 0 to 65535");
+                (dst, src) = (operands[0].Register, operands[1].Register);
+                immediate = (AddressSpace(operands[2]) << 16) | AddressSpace(operands[3]);
+                break;
+            }
             case OperandLayout.DstImm:
                 (dst, immediate) = (operands[0].Register, Immediate32(operands[1].Number));
                 break;

@@ -131,6 +131,7 @@ internal static class AssemblySyntax
         OperandLayout.Imm64Pseudo => InstructionFields.Dst | InstructionFields.Immediate,
         OperandLayout.PacketAbsolute => InstructionFields.Immediate,
         OperandLayout.PacketIndirect => InstructionFields.Src | InstructionFields.Immediate,
+        OperandLayout.AddressSpaceCast => InstructionFields.Dst | InstructionFields.Src | InstructionFields.Immediate,
         _ => throw new ArgumentOutOfRangeException(nameof(layout), layout, null),
     };
 }

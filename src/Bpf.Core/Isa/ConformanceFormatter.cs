@@ -43,6 +43,7 @@ internal static class ConformanceFormatter
             OperandLayout.Imm64Pseudo => $"{m} {dst}, {Pseudo(info, slots, index, labelOf)}",
             OperandLayout.PacketAbsolute => $"{m} {imm}",
             OperandLayout.PacketIndirect => $"{m} {src}, {imm}",
+            OperandLayout.AddressSpaceCast => $"{m} {dst}, {src}, {(ushort)(insn.Immediate >> 16)}, {(ushort)insn.Immediate}",
             _ => throw new ArgumentOutOfRangeException(nameof(info), info.Layout, "operand layout without a syntax"),
         };
     }

@@ -35,6 +35,7 @@ internal static class LlvmFormatter
         {
             Operation.Mov => $"{dst} = {operand}",
             Operation.MovSx => $"{dst} = (s{info.Bits}){src}",
+            Operation.AddressSpaceCast => $"{dst} = addr_space_cast({src}, {(ushort)(insn.Immediate >> 16)}, {(ushort)insn.Immediate})",
             Operation.Neg => $"{dst} = -{dst}",
             Operation.ToLe => $"{Reg(insn.Dst, true)} = le{info.Bits} {Reg(insn.Dst, true)}",
             Operation.ToBe => $"{Reg(insn.Dst, true)} = be{info.Bits} {Reg(insn.Dst, true)}",

@@ -197,6 +197,12 @@ public static class OpcodeTable
             // Move: with a register source the offset selects a plain move (0) or a sign-extending one (ISA v4).
             rows.Add(new((byte)(cls | 0xb0 | SourceImmediate), Operation.Mov, "mov" + suffix, OperandLayout.DstImm, Src | Off) { Is64 = is64 });
             rows.Add(new((byte)(cls | 0xb0 | SourceRegister), Operation.Mov, "mov" + suffix, OperandLayout.DstSrc, Imm, Off, 0) { Is64 = is64, UsesSourceRegister = true });
+            if (is64)
+            {
+                rows.Add(new((byte)(cls | 0xb0 | SourceRegister), Operation.AddressSpaceCast, "addr_space_cast", OperandLayout.AddressSpaceCast, None, Off, 1)
+                    { Is64 = true, UsesSourceRegister = true });
+            }
+
             foreach (int bits in is64 ? (int[])[8, 16, 32] : [8, 16])
             {
                 rows.Add(new((byte)(cls | 0xb0 | SourceRegister), Operation.MovSx, $"movsx{bits}{(is64 ? 64 : 32)}", OperandLayout.DstSrc, Imm, Off, bits)

@@ -44,4 +44,6 @@ public enum OperandLayout : byte
     PacketAbsolute,
     /// <summary><c>ldindw %r1, 12</c>.</summary>
     PacketIndirect,
+    /// <summary><c>addr_space_cast %r0, %r1, 0, 1</c>: destination and source address spaces in the immediate's halves.</summary>
+    AddressSpaceCast,
 }

@@ -49,6 +49,13 @@ public enum Operation : byte
     /// <summary>Unconditionally swap the bytes of dst at the width in the immediate (ISA v4 <c>bswap</c>).</summary>
     Swap,
 
+    /// <summary>
+    /// <c>dst = addr_space_cast(src, dst_as, src_as)</c> (ALU64 MOV with offset 1, the immediate
+    /// <c>dst_as &lt;&lt; 16 | src_as</c>): converts a pointer between an arena's address space (1) and
+    /// the normal one (0); 0 stays 0.
+    /// </summary>
+    AddressSpaceCast,
+
     // Jumps (classes JMP and JMP32).
 
     /// <summary>Unconditional jump by the offset field.</summary>

@@ -111,6 +111,12 @@ public abstract class BpfMap : IDisposable
         return false;
     }
 
+    /// <summary>
+    /// For arenas: the start of the arena's 4 GiB-aligned address range, whose upper 32 bits
+    /// <c>addr_space_cast</c> puts on a 32-bit arena offset; 0 for other maps.
+    /// </summary>
+    public virtual ulong ArenaBase => 0;
+
     /// <summary>For program arrays (<c>bpf_tail_call</c>): the program in slot <paramref name="index"/>, or null.</summary>
     public virtual ProgramImage? TailCallTarget(ulong index) => null;
 

@@ -22,13 +22,20 @@ public sealed class ProgramReferences
     {
     }
 
+    /// <summary>
+    /// The upper 32 bits of the program's arena addresses (<c>addr_space_cast</c> turns a 32-bit
+    /// arena offset into a pointer with them), or 0 when the program has no arena.
+    /// </summary>
+    public ulong ArenaHigh { get; private set; }
+
     /// <summary>Resolves every reference of <paramref name="image"/>.</summary>
     /// <exception cref="UnresolvedReferenceException">A reference names nothing: an unregistered helper, a map index out of range, a map without direct value access...</exception>
     public static ProgramReferences Resolve(ProgramImage image, ExecutionOptions options)
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(options);
-        var references = new ProgramReferences();
+        var arenas = image.Maps.Where(m => m.ArenaBase != 0).ToList();
+        var references = new ProgramReferences { ArenaHigh = arenas.Count > 0 ? arenas[0].ArenaBase & 0xFFFF_FFFF_0000_0000 : 0 };
         var code = image.ExecutableCode;
         for (int pc = 0; pc < code.Length; pc++)
         {
@@ -51,6 +58,13 @@ public sealed class ProgramReferences
                     references._calls[pc] = new BoundCall(helper.Name, helper.Function, instruction.Immediate == TailCallHelper);
                     break;
                 }
+
+                case Operation.AddressSpaceCast:
+                    if (arenas.Count != 1)
+                        throw new UnresolvedReferenceException(pc, arenas.Count == 0
+                            ? "addr_space_cast needs the program to use an arena map, and it uses none"
+                            : $"addr_space_cast is ambiguous: the program uses {arenas.Count} arenas, Linux allows one");
+                    break;
 
                 case Operation.CallKfunc:
                 {

@@ -175,7 +175,7 @@ public static class ContextAccessAnalysis
                     break;
                 }
 
-                case Operation.Mov or Operation.MovSx:
+                case Operation.Mov or Operation.MovSx or Operation.AddressSpaceCast:
                     r[insn.Dst] = Value.Other; // overwritten by a constant, a 32-bit copy or a sign extension
                     break;
 

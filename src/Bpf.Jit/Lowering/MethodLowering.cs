@@ -306,6 +306,12 @@ internal sealed class MethodLowering<TEmitter>
             case Operation.ToLe or Operation.ToBe or Operation.Swap:
                 LowerByteOrder(insn, info);
                 break;
+            case Operation.AddressSpaceCast:
+                LdReg(insn.Src);
+                _il.Emit(OpCodes.Ldc_I8, (long)_plan.References.ArenaHigh);
+                _il.Emit(OpCodes.Call, RuntimeMembers.AddressSpaceCast);
+                StReg(insn.Dst);
+                break;
             case <= Operation.Arsh:
                 LowerAlu(insn, info);
                 break;

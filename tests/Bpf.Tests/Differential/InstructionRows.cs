@@ -10,7 +10,7 @@ namespace Bpf.Tests.Differential;
 internal static class InstructionRows
 {
     /// <summary>Every ALU and ALU64 row: arithmetic, moves, sign-extending moves, byte swaps.</summary>
-    public static readonly OpcodeInfo[] Arithmetic = Where(r => r.Class is OpcodeClass.Alu or OpcodeClass.Alu64);
+    public static readonly OpcodeInfo[] Arithmetic = Where(r => r.Class is OpcodeClass.Alu or OpcodeClass.Alu64 && r.Operation != Operation.AddressSpaceCast);
 
     /// <summary>Every conditional jump, JMP and JMP32, immediate and register forms.</summary>
     public static readonly OpcodeInfo[] ConditionalJumps = Where(r => r.IsConditionalJump);
@@ -62,7 +62,7 @@ internal static class InstructionRows
     /// provides (a kfunc, a map, a function address for a helper); every other row is generated.
     /// </summary>
     public static readonly OpcodeInfo[] NotGenerated = Where(r =>
-        r.Operation == Operation.CallKfunc || r.Operation == Operation.LoadImm64 && r.PseudoSource != LoadImm64Source.Immediate);
+        r.Operation is Operation.CallKfunc or Operation.AddressSpaceCast || r.Operation == Operation.LoadImm64 && r.PseudoSource != LoadImm64Source.Immediate);
 
     private static readonly OpcodeInfo[] s_loadBySize = BySize(Operation.Load);
     private static readonly OpcodeInfo[] s_storeBySize = BySize(Operation.Store);

@@ -29,6 +29,8 @@ public sealed class AssemblerEncodingTests
     [TestCase("smod %r1, %r2", "9f 21 01 00 00 00 00 00")]
     [TestCase("smod32 %r1, -3", "94 01 01 00 fd ff ff ff")]
     [TestCase("movsx1632 %r1, %r2", "bc 21 10 00 00 00 00 00")]
+    [TestCase("addr_space_cast %r1, %r2, 0, 1", "bf 21 01 00 01 00 00 00")]
+    [TestCase("addr_space_cast %r1, %r2, 1, 0", "bf 21 01 00 00 00 01 00")]
     [TestCase("movsx832 %r1, %r2", "bc 21 08 00 00 00 00 00")]
     [TestCase("movsx864 %r1, %r2", "bf 21 08 00 00 00 00 00")]
     [TestCase("movsx3264 %r1, %r2", "bf 21 20 00 00 00 00 00")]

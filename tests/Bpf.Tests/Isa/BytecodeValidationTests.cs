@@ -26,7 +26,7 @@ public sealed class BytecodeValidationTests
     [TestCase("0c 00 00 00 01 00 00 00", TestName = "add32 reg with immediate 1")]
     [TestCase("b7 00 01 00 01 00 00 00", TestName = "mov64 imm with offset 1")]
     [TestCase("bf 00 00 00 01 00 00 00", TestName = "mov64 reg with immediate 1")]
-    [TestCase("bf 00 01 00 00 00 00 00", TestName = "mov64 reg with offset 1 (not a movsx width)")]
+    [TestCase("bf 00 02 00 00 00 00 00", TestName = "mov64 reg with offset 2 (neither a movsx width nor addr_space_cast)")]
     [TestCase("bc 00 20 00 00 00 00 00", TestName = "mov32 reg with offset 32 (movsx3232 does not exist)")]
     [TestCase("3f 00 02 00 00 00 00 00", TestName = "div64 reg with offset 2 (neither div nor sdiv)")]
     [TestCase("84 00 00 00 01 00 00 00", TestName = "neg32 with immediate 1")]

@@ -231,6 +231,38 @@ public sealed class ReferenceSemanticsTests(string engine)
         }
     }
 
+    [Test]
+    public void AddressSpaceCastPutsTheArenasUpperHalfOnAnOffset()
+    {
+        using var arena = new TestArena(0x0000_7f12_0000_0000);
+        ulong result = Run("""
+            lddw %r1, 0x1234567800000040
+            addr_space_cast %r0, %r1, 0, 1
+            mov %r2, 0
+            addr_space_cast %r2, %r2, 1, 0
+            or %r0, %r2
+            exit
+            """, new([arena]));
+        Assert.That(result, Is.EqualTo(0x0000_7f12_0000_0040UL), "the offset keeps its low half under the arena's high half; 0 stays 0");
+    }
+
+    [Test]
+    public void AddressSpaceCastWithoutAnArenaIsRejected() =>
+        Assert.Throws<UnresolvedReferenceException>(() => Run("addr_space_cast %r0, %r1, 0, 1\nexit", new()));
+
+    /// <summary>A stand-in arena: only its base matters to <c>addr_space_cast</c>.</summary>
+    private sealed class TestArena(ulong arenaBase)
+        : BpfMap(new BpfMapDefinition { Name = "arena", Type = BpfMapType.Arena, MaxEntries = 1 })
+    {
+        public override ulong ArenaBase => arenaBase;
+
+        public override IReadOnlyList<MemoryRegion> ValueRegions => [];
+
+        protected override void FreeMemory()
+        {
+        }
+    }
+
     /// <summary>A stand-in program array: just enough for <c>bpf_tail_call</c>.</summary>
     private sealed class TestProgramArray(ProgramImage?[] programs)
         : BpfMap(new BpfMapDefinition { Name = "programs", Type = BpfMapType.ProgArray, KeySize = 4, ValueSize = 4, MaxEntries = programs.Length })

@@ -22,6 +22,13 @@ public static unsafe class MapOperations
         return index < maxEntries ? values + (ulong)index * stride : 0;
     }
 
+    /// <summary>
+    /// <c>addr_space_cast</c>: the pointer with the arena's upper 32 bits on the value's lower 32, or 0
+    /// for 0. Arena addresses are the same for programs and the host, so both directions are this.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong AddressSpaceCast(ulong value, ulong arenaHigh) => (uint)value == 0 ? 0 : arenaHigh | (uint)value;
+
     /// <summary><see cref="ArrayLookup"/> in checked mode: the 4-byte key must be memory the program may read.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong ArrayLookupChecked(Invocation invocation, ulong key, ulong values, uint maxEntries, uint stride, int instruction)
