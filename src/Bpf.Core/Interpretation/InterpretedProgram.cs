@@ -85,7 +85,7 @@ public sealed class InterpretedProgram : BpfExecutable
                     or Operation.Or or Operation.And or Operation.Lsh or Operation.Rsh or Operation.Neg
                     or Operation.Mod or Operation.SMod or Operation.Xor or Operation.Mov or Operation.MovSx
                     or Operation.Arsh:
-                    r[dst] = is64 ? Alu64(info, r[dst], operand) : Alu32(info, (uint)r[dst], (uint)operand);
+                    r[dst] = AluSemantics.Evaluate(info, r[dst], operand);
                     pc++;
                     break;
 
@@ -118,7 +118,7 @@ public sealed class InterpretedProgram : BpfExecutable
                     break;
 
                 case >= Operation.Jeq and <= Operation.Jsle:
-                    pc += Compare(info, r[dst], operand) ? 1 + insn.Offset : 1;
+                    pc += AluSemantics.IsTaken(info, r[dst], operand) ? 1 + insn.Offset : 1;
                     break;
 
                 case Operation.Call or Operation.CallKfunc:
@@ -231,92 +231,6 @@ public sealed class InterpretedProgram : BpfExecutable
         if (isChecked)
             invocation.EnterFrame((nint)frame, pc);
         return (ulong)(frame + Registers.StackFrameSize);
-    }
-
-    private static ulong Alu64(OpcodeInfo info, ulong dst, ulong src) => info.Operation switch
-    {
-        Operation.Add => dst + src,
-        Operation.Sub => dst - src,
-        Operation.Mul => dst * src,
-        Operation.Div => src == 0 ? 0 : dst / src,
-        Operation.SDiv => src == 0 ? 0 : (long)src == -1 ? (ulong)(-(long)dst) : (ulong)((long)dst / (long)src),
-        Operation.Or => dst | src,
-        Operation.And => dst & src,
-        Operation.Lsh => dst << (int)(src & 63),
-        Operation.Rsh => dst >> (int)(src & 63),
-        Operation.Neg => (ulong)(-(long)dst),
-        Operation.Mod => src == 0 ? dst : dst % src,
-        Operation.SMod => src == 0 ? dst : (long)src == -1 ? 0 : (ulong)((long)dst % (long)src),
-        Operation.Xor => dst ^ src,
-        Operation.Mov => src,
-        Operation.MovSx => info.Bits switch
-        {
-            8 => (ulong)(sbyte)src,
-            16 => (ulong)(short)src,
-            _ => (ulong)(int)src,
-        },
-        Operation.Arsh => (ulong)((long)dst >> (int)(src & 63)),
-        _ => throw new InvalidOperationException($"{info.Operation} is not arithmetic"),
-    };
-
-    private static ulong Alu32(OpcodeInfo info, uint dst, uint src) => info.Operation switch
-    {
-        Operation.Add => dst + src,
-        Operation.Sub => dst - src,
-        Operation.Mul => dst * src,
-        Operation.Div => src == 0 ? 0 : dst / src,
-        Operation.SDiv => src == 0 ? 0 : (int)src == -1 ? (uint)(-(int)dst) : (uint)((int)dst / (int)src),
-        Operation.Or => dst | src,
-        Operation.And => dst & src,
-        Operation.Lsh => dst << (int)(src & 31),
-        Operation.Rsh => dst >> (int)(src & 31),
-        Operation.Neg => (uint)(-(int)dst),
-        Operation.Mod => src == 0 ? dst : dst % src,
-        Operation.SMod => src == 0 ? dst : (int)src == -1 ? 0 : (uint)((int)dst % (int)src),
-        Operation.Xor => dst ^ src,
-        Operation.Mov => src,
-        Operation.MovSx => info.Bits == 8 ? (uint)(sbyte)src : (uint)(short)src,
-        Operation.Arsh => (uint)((int)dst >> (int)(src & 31)),
-        _ => throw new InvalidOperationException($"{info.Operation} is not arithmetic"),
-    };
-
-    private static bool Compare(OpcodeInfo info, ulong dst, ulong src)
-    {
-        if (!info.Is64)
-        {
-            uint d = (uint)dst, s = (uint)src;
-            return info.Operation switch
-            {
-                Operation.Jeq => d == s,
-                Operation.Jgt => d > s,
-                Operation.Jge => d >= s,
-                Operation.Jset => (d & s) != 0,
-                Operation.Jne => d != s,
-                Operation.Jsgt => (int)d > (int)s,
-                Operation.Jsge => (int)d >= (int)s,
-                Operation.Jlt => d < s,
-                Operation.Jle => d <= s,
-                Operation.Jslt => (int)d < (int)s,
-                Operation.Jsle => (int)d <= (int)s,
-                _ => throw new InvalidOperationException($"{info.Operation} is not a comparison"),
-            };
-        }
-
-        return info.Operation switch
-        {
-            Operation.Jeq => dst == src,
-            Operation.Jgt => dst > src,
-            Operation.Jge => dst >= src,
-            Operation.Jset => (dst & src) != 0,
-            Operation.Jne => dst != src,
-            Operation.Jsgt => (long)dst > (long)src,
-            Operation.Jsge => (long)dst >= (long)src,
-            Operation.Jlt => dst < src,
-            Operation.Jle => dst <= src,
-            Operation.Jslt => (long)dst < (long)src,
-            Operation.Jsle => (long)dst <= (long)src,
-            _ => throw new InvalidOperationException($"{info.Operation} is not a comparison"),
-        };
     }
 
     private static unsafe ulong LoadZeroExtended(byte* p, int size) => size switch
