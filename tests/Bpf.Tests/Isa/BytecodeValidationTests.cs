@@ -27,6 +27,8 @@ public sealed class BytecodeValidationTests
     [TestCase("b7 00 01 00 01 00 00 00", TestName = "mov64 imm with offset 1")]
     [TestCase("bf 00 00 00 01 00 00 00", TestName = "mov64 reg with immediate 1")]
     [TestCase("bf 00 02 00 00 00 00 00", TestName = "mov64 reg with offset 2 (neither a movsx width nor addr_space_cast)")]
+    [TestCase("bf 00 01 00 00 00 00 00", TestName = "addr_space_cast with immediate 0 (no address space pair)")]
+    [TestCase("bf 00 01 00 01 00 01 00", TestName = "addr_space_cast with both address spaces set")]
     [TestCase("bc 00 20 00 00 00 00 00", TestName = "mov32 reg with offset 32 (movsx3232 does not exist)")]
     [TestCase("3f 00 02 00 00 00 00 00", TestName = "div64 reg with offset 2 (neither div nor sdiv)")]
     [TestCase("84 00 00 00 01 00 00 00", TestName = "neg32 with immediate 1")]
