@@ -95,10 +95,7 @@ public sealed class Bytecode
             if (!OpcodeTable.TryDescribe(slots[i], out var info, out var error))
                 throw new InvalidBytecodeException(i, $"{error} [{slots[i].ToHex()}]");
             infos[i] = info;
-            // Linux converts only between address space 1 (the arena) and 0 (user pointers).
-            if (info!.Operation == Operation.AddressSpaceCast && slots[i].Immediate is not (1 or 1 << 16))
-                throw new InvalidBytecodeException(i, $"addr_space_cast can only convert between address spaces 1 and 0 (immediate 0x00010000 or 0x00000001), not 0x{slots[i].Immediate:x8} [{slots[i].ToHex()}]");
-            if (info.SlotCount == 2)
+            if (info!.SlotCount == 2)
             {
                 if (i + 1 >= slots.Length)
                     throw new InvalidBytecodeException(i, "lddw needs a second instruction slot, but the program ends");

@@ -74,6 +74,12 @@ public sealed class OpcodeInfo
     /// <summary>True for atomic read-modify-write operations that write the old value back to the source register.</summary>
     public bool Fetch { get; internal init; }
 
+    /// <summary>
+    /// The only immediates the instruction accepts, when the immediate is an operand with a closed set of
+    /// values (the address-space pair of <see cref="Operation.AddressSpaceCast"/>); empty when any value is accepted.
+    /// </summary>
+    public IReadOnlyList<int> AllowedImmediates { get; internal init; } = [];
+
     /// <summary>What the immediate of an <c>lddw</c> means.</summary>
     public LoadImm64Source PseudoSource { get; internal init; }
 

@@ -137,6 +137,12 @@ public static class OpcodeTable
             return false;
         }
 
+        if (match.AllowedImmediates.Count > 0 && !match.AllowedImmediates.Contains(instruction.Immediate))
+        {
+            error = $"{match.Mnemonic}: immediate 0x{instruction.Immediate:x8} is not one of {string.Join(", ", match.AllowedImmediates.Select(v => $"0x{v:x8}"))}";
+            return false;
+        }
+
         info = match;
         error = null;
         return true;
@@ -200,7 +206,8 @@ public static class OpcodeTable
             if (is64)
             {
                 rows.Add(new((byte)(cls | 0xb0 | SourceRegister), Operation.AddressSpaceCast, "addr_space_cast", OperandLayout.AddressSpaceCast, None, Off, 1)
-                    { Is64 = true, UsesSourceRegister = true });
+                    // Linux converts only between address spaces 1 (the arena) and 0 (user pointers).
+                    { Is64 = true, UsesSourceRegister = true, AllowedImmediates = [1, 1 << 16] });
             }
 
             foreach (int bits in is64 ? (int[])[8, 16, 32] : [8, 16])

@@ -22,7 +22,9 @@ internal static class RandomPrograms
         int dst = (operands & InstructionFields.Dst) != 0 ? Register(random, row.WritesDst) : 0;
         int src = (operands & InstructionFields.Src) != 0 ? Register(random, row.WritesSrc) : 0;
         short offset = (operands & InstructionFields.Offset) != 0 ? Offset(random) : (short)0;
-        int immediate = (operands & InstructionFields.Immediate) != 0 ? Immediate(random) : 0;
+        int immediate = (operands & InstructionFields.Immediate) == 0 ? 0
+            : row.AllowedImmediates.Count > 0 ? row.AllowedImmediates[random.Next(row.AllowedImmediates.Count)]
+            : Immediate(random);
         switch (row.Discriminator)
         {
             case InstructionFields.Src:
