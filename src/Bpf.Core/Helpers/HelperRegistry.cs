@@ -62,6 +62,14 @@ public sealed class HelperRegistry
     private static HelperRegistry BuildDefault()
     {
         var registry = new HelperRegistry();
+        registry.Register(LinuxHelper.MapLookupElem, MapHelpers.Lookup);
+        registry.Register(LinuxHelper.MapUpdateElem, MapHelpers.Update);
+        registry.Register(LinuxHelper.MapDeleteElem, MapHelpers.Delete);
+        registry.Register(LinuxHelper.MapPushElem, MapHelpers.Push);
+        registry.Register(LinuxHelper.MapPopElem, MapHelpers.Pop);
+        registry.Register(LinuxHelper.MapPeekElem, MapHelpers.Peek);
+        registry.Register(LinuxHelper.ForEachMapElem, MapHelpers.ForEach);
+        registry.Register(LinuxHelper.MapLookupPercpuElem, MapHelpers.LookupOnCpu);
         registry.Register(LinuxHelper.KtimeGetNs, TimeHelpers.KtimeGetNs);
         registry.Register(LinuxHelper.TailCall, ProgramFlowHelpers.TailCall);
         registry.Register(LinuxHelper.XdpAdjustHead, XdpHelpers.AdjustHead);

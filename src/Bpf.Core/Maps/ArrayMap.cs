@@ -13,7 +13,9 @@ namespace Bpf.Maps;
 public sealed unsafe class ArrayMap : BpfMap
 {
     private byte* _values;
-    private readonly MemoryRegion[] _regions;
+    private MemoryRegion[] _regions;
+    private nint _indices;
+    private readonly Lock _regionGate = new();
     private int _frozen;
 
     /// <summary>Creates the map, its values zeroed.</summary>
@@ -84,10 +86,12 @@ public sealed unsafe class ArrayMap : BpfMap
     /// <inheritdoc/>
     public override long ForEach(Func<nint, nint, ulong> visit, Invocation invocation)
     {
+        uint* indices = Indices();
+        invocation.AllowMapAccess(this);
         uint index = 0;
         while (index < (uint)MaxEntries)
         {
-            ulong stop = visit((nint)(&index), (nint)(_values + (long)index * Stride));
+            ulong stop = visit((nint)(indices + index), (nint)(_values + (long)index * Stride));
             index++;
             if (stop != 0)
                 break;
@@ -140,6 +144,30 @@ public sealed unsafe class ArrayMap : BpfMap
     {
         NativeMemory.AlignedFree(_values);
         _values = null;
+        NativeMemory.Free((void*)_indices);
+        _indices = 0;
+    }
+
+    /// <summary>
+    /// The keys <see cref="ForEach"/> hands to callbacks: a read-only table of the indices, made on first
+    /// use, so that the key pointer is map memory a checked program may read (not the host's stack).
+    /// </summary>
+    private uint* Indices()
+    {
+        var table = (uint*)Volatile.Read(ref _indices);
+        if (table != null)
+            return table;
+        lock (_regionGate)
+        {
+            if (_indices != 0)
+                return (uint*)_indices;
+            table = (uint*)NativeMemory.Alloc((nuint)MaxEntries, sizeof(uint));
+            for (uint i = 0; i < (uint)MaxEntries; i++)
+                table[i] = i;
+            _regions = [.. _regions, new MemoryRegion((nint)table, (nint)MaxEntries * sizeof(uint), Writable: false)];
+            Volatile.Write(ref _indices, (nint)table);
+            return table;
+        }
     }
 
     private long Store(uint index, ReadOnlySpan<byte> value, MapUpdateFlags flags)
