@@ -23,6 +23,12 @@ public sealed class ElfFile
     /// <summary><c>ET_REL</c>: a relocatable object, what <c>clang -target bpf -c</c> writes.</summary>
     public const ushort TypeRelocatable = 1;
 
+    /// <summary><c>EM_NONE</c>, which very old LLVM versions wrote into BPF objects.</summary>
+    public const ushort MachineNone = 0;
+
+    private const int RelocationSize = 16;
+    private const int RelocationWithAddendSize = 24;
+
     private const int HeaderSize = 64;
     private const int SectionHeaderSize = 64;
     private const int SymbolSize = 24;
@@ -87,6 +93,43 @@ public sealed class ElfFile
         return null;
     }
 
+    /// <summary>
+    /// The relocations that apply to <paramref name="target"/>: the entries of every <c>SHT_REL</c> and
+    /// <c>SHT_RELA</c> section whose <c>sh_info</c> names it, in file order. For <c>SHT_REL</c> the addend
+    /// is implicit (in the relocated bytes) and <see cref="ElfRelocation.Addend"/> is 0.
+    /// </summary>
+    /// <exception cref="BpfLoadException">A relocation section is malformed or names a symbol or offset that does not exist.</exception>
+    public IReadOnlyList<ElfRelocation> RelocationsFor(ElfSection target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        var relocations = new List<ElfRelocation>();
+        foreach (var section in Sections)
+        {
+            if (section.Type is not (ElfSectionType.Relocations or ElfSectionType.RelocationsWithAddends) || section.Info != (uint)target.Index)
+                continue;
+            bool withAddend = section.Type == ElfSectionType.RelocationsWithAddends;
+            int entrySize = withAddend ? RelocationWithAddendSize : RelocationSize;
+            if (section.Size % (ulong)entrySize != 0)
+                throw new BpfLoadException($"the relocation section's size {section.Size} is not a multiple of its {entrySize}-byte entries", section.Name, (long)section.FileOffset);
+            var data = section.Data.Span;
+            for (int at = 0; at + entrySize <= data.Length; at += entrySize)
+            {
+                ulong offset = BinaryPrimitives.ReadUInt64LittleEndian(data[at..]);
+                ulong info = BinaryPrimitives.ReadUInt64LittleEndian(data[(at + 8)..]);
+                long addend = withAddend ? BinaryPrimitives.ReadInt64LittleEndian(data[(at + 16)..]) : 0;
+                uint symbolIndex = (uint)(info >> 32);
+                long where = (long)section.FileOffset + at;
+                if (symbolIndex >= (uint)Symbols.Count)
+                    throw new BpfLoadException($"relocation #{at / entrySize} names symbol {symbolIndex}, but the symbol table has {Symbols.Count}", section.Name, where);
+                if (offset >= target.Size)
+                    throw new BpfLoadException($"relocation #{at / entrySize} is at offset 0x{offset:x}, past the end of the {target.Size}-byte section {target.Name}", section.Name, where);
+                relocations.Add(new ElfRelocation(offset, Symbols[(int)symbolIndex], (uint)info, addend, section.Name, where, withAddend));
+            }
+        }
+
+        return relocations;
+    }
+
     /// <summary>Parses an ELF64 little-endian BPF object. The file is not copied: keep it unchanged while the result is in use.</summary>
     /// <exception cref="BpfLoadException">The file is not a well-formed ELF64 little-endian BPF object.</exception>
     public static ElfFile Parse(ReadOnlyMemory<byte> image)
@@ -105,8 +148,9 @@ public sealed class ElfFile
 
         ushort type = BinaryPrimitives.ReadUInt16LittleEndian(bytes[16..]);
         ushort machine = BinaryPrimitives.ReadUInt16LittleEndian(bytes[18..]);
-        if (machine != MachineBpf)
-            throw new BpfLoadException($"machine {machine} is not BPF ({MachineBpf})", offset: 18);
+        // Very old LLVM wrote EM_NONE (0) into BPF objects; libbpf accepts both.
+        if (machine is not (MachineBpf or MachineNone))
+            throw new BpfLoadException($"machine {machine} is not BPF ({MachineBpf}, or 0 as old LLVM wrote it)", offset: 18);
 
         ulong sectionHeaderOffset = BinaryPrimitives.ReadUInt64LittleEndian(bytes[40..]);
         ushort sectionHeaderSize = BinaryPrimitives.ReadUInt16LittleEndian(bytes[58..]);

@@ -52,6 +52,12 @@ public readonly record struct Instruction
     /// <summary>The signed 32-bit immediate field.</summary>
     public int Immediate => _immediate;
 
+    /// <summary>The same instruction with another immediate (for loaders patching relocations).</summary>
+    public Instruction WithImmediate(int immediate) => new(_opcode, Dst, Src, _offset, immediate);
+
+    /// <summary>The same instruction with another offset.</summary>
+    public Instruction WithOffset(short offset) => new(_opcode, Dst, Src, offset, _immediate);
+
     /// <summary>The instruction class: the low three bits of the opcode.</summary>
     public OpcodeClass Class => (OpcodeClass)(_opcode & 0x07);
 

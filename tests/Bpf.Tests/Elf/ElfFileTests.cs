@@ -79,6 +79,7 @@ public class ElfFileTests
         Assert.That(Parse(bytes, b => b[4] = 1), Throws.TypeOf<BpfLoadException>().With.Message.Contains("ELFCLASS64"));
         Assert.That(Parse(bytes, b => b[5] = 2), Throws.TypeOf<BpfLoadException>().With.Message.Contains("little-endian"));
         Assert.That(Parse(bytes, b => b[18] = 62), Throws.TypeOf<BpfLoadException>().With.Message.Contains("not BPF"));
+        Assert.That(ElfFile.Parse(Patched(bytes, b => { b[18] = 0; b[19] = 0; })).Machine, Is.EqualTo(ElfFile.MachineNone), "EM_NONE, as old LLVM wrote it, is accepted");
         Assert.That(Parse(bytes, b => b[0] = 0), Throws.TypeOf<BpfLoadException>().With.Message.Contains("not an ELF file"));
     }
 
@@ -184,6 +185,13 @@ public class ElfFileTests
         var elf = ElfFile.Parse(bytes);
         Assert.That(elf.Sections, Is.Empty);
         Assert.That(elf.Symbols, Is.Empty);
+    }
+
+    private static byte[] Patched(byte[] original, Action<byte[]> patch)
+    {
+        var bytes = (byte[])original.Clone();
+        patch(bytes);
+        return bytes;
     }
 
     private static TestDelegate Parse(byte[] original, Action<byte[]> corrupt)

@@ -1,0 +1,107 @@
+using Bpf.Elf;
+using Bpf.Elf.Btf;
+using Bpf.Helpers;
+using Bpf.Isa;
+using Bpf.Maps;
+
+namespace Bpf.Runtime;
+
+/// <summary>
+/// A program of a loaded <see cref="BpfObject"/>: linked code bound to the object's maps and kfuncs,
+/// with its type (which the host may change until the program is first prepared) and its source
+/// lines. <see cref="Prepare"/> turns it into a runnable <see cref="BpfExecutable"/> on an engine.
+/// </summary>
+public sealed class BpfProgram
+{
+    private readonly BpfObject _owner;
+    private readonly IReadOnlyList<BpfMap> _maps;
+    private readonly IReadOnlyList<KfuncDefinition> _kfuncs;
+    private ProgramType _type;
+    private ProgramImage? _image;
+
+    internal BpfProgram(BpfObject owner, ProgramDescription description, ProgramType type, IReadOnlyList<BpfMap> maps, IReadOnlyList<KfuncDefinition> kfuncs)
+    {
+        _owner = owner;
+        Description = description;
+        _type = type;
+        _maps = maps;
+        _kfuncs = kfuncs;
+        try
+        {
+            Code = Bytecode.Create(description.Instructions, description.FunctionNames);
+        }
+        catch (InvalidBytecodeException e)
+        {
+            string where = description.LineOf(e.InstructionIndex) is { } line ? $" ({line.Location})" : "";
+            throw new BpfLoadException($"program {description.Name}: {e.Message}{where}", description.SectionName);
+        }
+    }
+
+    /// <summary>The program's name (its function symbol).</summary>
+    public string Name => Description.Name;
+
+    /// <summary>The section it comes from.</summary>
+    public string SectionName => Description.SectionName;
+
+    /// <summary>The linked, validated code.</summary>
+    public Bytecode Code { get; }
+
+    /// <summary>What the loader read: instructions, function names, line and function info.</summary>
+    public ProgramDescription Description { get; }
+
+    /// <summary>The source lines of the instructions (empty when the object has no BTF.ext).</summary>
+    public IReadOnlyList<BtfLineInfo> Lines => Description.Lines;
+
+    /// <summary>The object the program belongs to.</summary>
+    public BpfObject Object => _owner;
+
+    /// <summary>
+    /// The program type: what r1 is and how it is presented. Settable until the program is first
+    /// prepared (as libbpf's <c>bpf_program__set_type</c> before load).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The program has been prepared already.</exception>
+    public ProgramType Type
+    {
+        get => _type;
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            if (_image is not null)
+                throw new InvalidOperationException($"program {Name} has been prepared; set its type before that");
+            _type = value;
+        }
+    }
+
+    /// <summary>The image engines prepare: the code with the object's maps and kfuncs. Creating it fixes <see cref="Type"/>.</summary>
+    public ProgramImage Image
+    {
+        get
+        {
+            if (_image is null)
+            {
+                lock (_owner.Gate)
+                    _image ??= new ProgramImage(Code, _maps, _kfuncs, _type, Name);
+            }
+
+            return _image;
+        }
+    }
+
+    /// <summary>
+    /// Prepares the program on <paramref name="engine"/>. The first preparation of any program of
+    /// the object freezes its <c>.rodata</c>, so configuration must be set before.
+    /// </summary>
+    /// <exception cref="UnresolvedReferenceException">A helper is not registered in <paramref name="options"/>.</exception>
+    public BpfExecutable Prepare(IBpfEngine engine, ExecutionOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        _owner.FreezeReadOnlyData();
+        return Image.GetExecutable(engine, options ?? ExecutionOptions.Default);
+    }
+
+    /// <summary>The source line of instruction <paramref name="instruction"/>, or null.</summary>
+    public BtfLineInfo? LineOf(int instruction) => Description.LineOf(instruction);
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Name} ({Type}, {Code.Length} instructions, section {SectionName})";
+}

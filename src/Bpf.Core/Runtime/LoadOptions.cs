@@ -1,0 +1,27 @@
+using Bpf.Elf.Btf;
+using Bpf.Helpers;
+
+namespace Bpf.Runtime;
+
+/// <summary>How <see cref="BpfObject.Load(string, LoadOptions?)"/> loads an object file.</summary>
+public sealed record LoadOptions
+{
+    /// <summary>The default options.</summary>
+    public static LoadOptions Default { get; } = new();
+
+    /// <summary>
+    /// The kfuncs programs may call by name: calls of undefined functions resolve to these (after
+    /// helpers by name). The default holds the built-in kfuncs (<c>bpf_iter_num_*</c>, <c>memset</c>,
+    /// <c>memcpy</c>, <c>memmove</c>, <c>memcmp</c>, arena pages...).
+    /// </summary>
+    public KfuncRegistry Kfuncs { get; init; } = KfuncRegistry.Default;
+
+    /// <summary>
+    /// Program types the host chooses, by program name or by section name (the program name wins);
+    /// other programs get the type libbpf's section-name conventions give (<see cref="ProgramType.ForSection"/>).
+    /// </summary>
+    public IReadOnlyDictionary<string, ProgramType> ProgramTypes { get; init; } = new Dictionary<string, ProgramType>();
+
+    /// <summary>The BTF CO-RE relocations are resolved against; null for the object's own BTF.</summary>
+    public BtfData? CoreTarget { get; init; }
+}
