@@ -222,10 +222,14 @@ internal sealed class CoreRelocator
         switch (cls)
         {
             case OpcodeClass.Alu or OpcodeClass.Alu64 when (instruction.Opcode & 0x08) == 0:
-                instructions[relocation.Instruction] = instruction.WithImmediate(checked((int)value));
+                if (value is < int.MinValue or > uint.MaxValue)
+                    throw Error(section, relocation, $"the value {value} does not fit the instruction's 32-bit immediate");
+                instructions[relocation.Instruction] = instruction.WithImmediate((int)value);
                 break;
             case OpcodeClass.Ldx or OpcodeClass.St or OpcodeClass.Stx when relocation.Kind == CoreRelocationKind.FieldByteOffset:
-                instructions[relocation.Instruction] = instruction.WithOffset(checked((short)value));
+                if (value is < short.MinValue or > short.MaxValue)
+                    throw Error(section, relocation, $"the offset {value} does not fit the instruction's 16-bit offset");
+                instructions[relocation.Instruction] = instruction.WithOffset((short)value);
                 break;
             case OpcodeClass.Ld when instruction.Opcode == 0x18 && relocation.Instruction + 1 < instructions.Length:
                 instructions[relocation.Instruction] = instruction.WithImmediate((int)value);

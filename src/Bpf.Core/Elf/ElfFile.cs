@@ -201,6 +201,7 @@ public sealed class ElfFile
 
         for (int i = 0; i < headers.Length; i++)
             CheckSectionBounds(headers[i], i, bytes.Length);
+        CheckOverlaps(headers, (long)sectionHeaderOffset);
 
         for (int i = 0; i < headers.Length; i++)
         {
@@ -217,6 +218,33 @@ public sealed class ElfFile
 
         ReadSymbols(bytes, headers, sections, symbols);
         return new ElfFile(image, type, machine, sections, symbols);
+    }
+
+    /// <summary>
+    /// Sections with bytes in the file must not overlap each other, the ELF header or the section
+    /// header table: a linker never writes that, and a hostile file could make one section's bytes
+    /// mean two things.
+    /// </summary>
+    private static void CheckOverlaps(RawSectionHeader[] headers, long tableOffset)
+    {
+        var ranges = new List<(ulong Start, ulong End, string What)>
+        {
+            (0, HeaderSize, "the ELF header"),
+            ((ulong)tableOffset, (ulong)tableOffset + (ulong)headers.Length * SectionHeaderSize, "the section header table"),
+        };
+        for (int i = 1; i < headers.Length; i++)
+        {
+            if (headers[i].Type is ElfSectionType.NoBits or ElfSectionType.Null || headers[i].Size == 0)
+                continue;
+            ranges.Add((headers[i].Offset, headers[i].Offset + headers[i].Size, $"section #{i}"));
+        }
+
+        ranges.Sort((a, b) => a.Start.CompareTo(b.Start));
+        for (int i = 1; i < ranges.Count; i++)
+        {
+            if (ranges[i].Start < ranges[i - 1].End)
+                throw new BpfLoadException($"{ranges[i].What} (bytes 0x{ranges[i].Start:x}-0x{ranges[i].End:x}) overlaps {ranges[i - 1].What} (bytes 0x{ranges[i - 1].Start:x}-0x{ranges[i - 1].End:x})", offset: (long)ranges[i].Start);
+        }
     }
 
     private static void CheckSectionBounds(in RawSectionHeader header, int index, int fileLength)

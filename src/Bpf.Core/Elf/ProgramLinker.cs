@@ -102,6 +102,8 @@ internal sealed class ProgramLinker
             section.Relocations.TryGetValue(index, out var relocation);
             bool isCall = instruction.Opcode == 0x85;
             bool isLoad = instruction.Opcode == 0x18;
+            if (isLoad && index + 1 >= piece.Function.End)
+                throw new BpfLoadException($"instruction {index}: lddw without its second slot in function {piece.Function.Name}", section.Name);
 
             if (isCall && relocation is not null)
             {
@@ -128,6 +130,9 @@ internal sealed class ProgramLinker
                     $"instruction {index} (opcode 0x{instruction.Opcode:x2}) has a relocation against {relocation.Symbol.Name}, but only calls and lddw can be relocated",
                     relocation.SectionName, relocation.FileOffset);
             }
+
+            if (isLoad)
+                index++; // the second slot of lddw is data
         }
     }
 
@@ -178,8 +183,6 @@ internal sealed class ProgramLinker
 
     private void RelocateLoad(CodeSection section, int index, int pc, Instruction instruction, ElfRelocation relocation)
     {
-        if (index + 1 >= section.Instructions.Length)
-            throw new BpfLoadException($"instruction {index}: lddw without its second slot", section.Name, relocation.FileOffset);
         var symbol = relocation.Symbol;
         if (!symbol.IsDefined)
             throw new BpfLoadException($"instruction {index} loads the address of {symbol.Name}, an extern variable (.kconfig/.ksyms), which user space cannot provide", section.Name, relocation.FileOffset);
