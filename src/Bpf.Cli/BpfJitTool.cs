@@ -17,6 +17,7 @@ internal static class BpfJitTool
     public static IReadOnlyList<Command> Commands { get; } =
     [
         new RunCommand(),
+        new InspectCommand(),
         new AsmCommand(),
         new DisasmCommand(),
         new ConformanceCommand(),

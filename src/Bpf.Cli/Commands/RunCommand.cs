@@ -10,19 +10,34 @@ internal sealed class RunCommand : Command
 {
     private static readonly OptionSpec s_mem = new("mem", "HEXFILE", "The input memory: a text file of hex bytes (e.g. '01 02 ff'). Default: a .data file's '-- mem', else none.");
 
+    private static readonly OptionSpec s_packet = new("packet", "FILE",
+        "The packet for an XDP, socket or tc program of an object file: hex text (e.g. '01 02 ff') or, if the file is not hex text, its raw bytes.");
+
+    private static readonly OptionSpec s_program = new("program", "NAME", "The program of an object file to run (needed when it has several).");
+
+    private static readonly OptionSpec s_repeat = new("repeat", "N", "Run the program N times (maps keep their contents between runs); prints the last result.");
+
+    private static readonly OptionSpec s_dumpMaps = new("dump-maps", null, "After the runs, print the object's maps and global variables.");
+
     private static readonly OptionSpec s_noSplit = new("no-split", null,
         "Diagnostics (jit only): compile each function as one method even when it is too large for RyuJIT to optimize, so it runs with MinOpts.");
 
     public override CommandSpec Spec { get; } = new(
-        "run", "Run a program and print r0.", "FILE [--mem HEXFILE] [--engine NAME] [--unchecked] [--budget N] [--no-split]",
+        "run", "Run a program and print r0.",
+        "FILE [--program NAME] [--mem HEXFILE | --packet FILE] [--repeat N] [--dump-maps] [--engine NAME] [--unchecked] [--budget N] [--no-split]",
         """
-        FILE is bytecode (binary), an ELF object, assembly text or a .data file. The program gets
+        FILE is bytecode (binary), an ELF object, assembly text or a .data file. A raw program gets
         r1 = a writable copy of the memory and r2 = its length (both 0 without memory), and r0 is
         printed as 16 lowercase hex digits without 0x, as the conformance plugin protocol does.
+        An object file (clang -target bpf) is loaded with its maps, global data and subprograms;
+        its program runs as its section says: XDP and socket/tc programs get the packet and print
+        the action (or r0) and the packet after the run, others get raw memory. bpf_trace_printk
+        output is printed as 'trace: ...' lines.
         Programs run in checked mode by default: every memory access is bounds-checked and the
         instruction budget stops runaway loops.
         """,
-        1, 1, [s_mem, CommonOptions.Engine, CommonOptions.Unchecked, CommonOptions.Budget(ExecutionOptions.DefaultInstructionBudget), s_noSplit]);
+        1, 1, [s_program, s_mem, s_packet, s_repeat, s_dumpMaps, CommonOptions.Engine, CommonOptions.Unchecked,
+            CommonOptions.Budget(ExecutionOptions.DefaultInstructionBudget), s_noSplit]);
 
     public override int Execute(ParsedArguments args, ToolConsole console)
     {
@@ -31,9 +46,7 @@ internal sealed class RunCommand : Command
         string? memPath = args.Value(s_mem.Name);
         byte[]? memory = memPath is null ? null : HexText.Parse(File.ReadAllText(memPath), memPath);
 
-        var program = ProgramLoader.Load(args.Positionals[0]);
-        memory ??= program.Memory ?? [];
-
+        string path = args.Positionals[0];
         var runner = engine.Engine;
         if (args.Has(s_noSplit.Name))
         {
@@ -42,10 +55,61 @@ internal sealed class RunCommand : Command
             runner = new JitEngine(new JitOptions { SplitLargeFunctions = false });
         }
 
-        ulong r0 = runner.Prepare(program.Bytecode, options).Run(memory);
+        if (ObjectFiles.IsObject(path))
+            return RunObject(args, console, path, runner, options, memory);
+        if (args.Has(s_program.Name) || args.Has(s_packet.Name) || args.Has(s_dumpMaps.Name))
+            throw new UsageException("--program, --packet and --dump-maps apply to object files", Spec.Name);
+
+        var program = ProgramLoader.Load(path);
+        memory ??= program.Memory ?? [];
+        var executable = runner.Prepare(program.Bytecode, options);
+        ulong r0 = 0;
+        for (int i = 0, n = Repeat(args); i < n; i++)
+            r0 = executable.Run((byte[])memory.Clone());
         console.Out.WriteLine(FormatResult(r0));
         return ExitCodes.Success;
     }
+
+    private int RunObject(ParsedArguments args, ToolConsole console, string path, IBpfEngine runner, ExecutionOptions options, byte[]? memory)
+    {
+        if (memory is not null && args.Has(s_packet.Name))
+            throw new UsageException("give --mem or --packet, not both", Spec.Name);
+        string? packetPath = args.Value(s_packet.Name);
+        byte[] input = memory ?? (packetPath is null ? [] : ReadPacket(packetPath));
+        using var obj = ObjectFiles.Load(path);
+        if (obj.ProgramList.Count == 0)
+        {
+            // A conformance-style object: the program is the plain code of .text.
+            var plain = ProgramLoader.Load(path);
+            console.Out.WriteLine(FormatResult(runner.Prepare(plain.Bytecode, options).Run(input)));
+            return ExitCodes.Success;
+        }
+
+        var program = ObjectRunner.Select(obj, args.Value(s_program.Name), Spec.Name);
+        var executable = program.Prepare(runner, options with { Trace = line => console.Out.WriteLine("trace: " + line) });
+        string outcome = "";
+        for (int i = 0, n = Repeat(args); i < n; i++)
+            outcome = ObjectRunner.RunOnce(executable, input);
+        console.Out.WriteLine(outcome);
+        if (args.Has(s_dumpMaps.Name))
+            ObjectRunner.DumpMaps(obj, console.Out);
+        return ExitCodes.Success;
+    }
+
+    private static byte[] ReadPacket(string path)
+    {
+        byte[] bytes = File.ReadAllBytes(path);
+        try
+        {
+            return HexText.Parse(System.Text.Encoding.UTF8.GetString(bytes), path);
+        }
+        catch (InputException)
+        {
+            return bytes; // not hex text: the packet's raw bytes
+        }
+    }
+
+    private int Repeat(ParsedArguments args) => args.Has(s_repeat.Name) ? (int)Math.Min(args.PositiveNumber(s_repeat.Name, 1), int.MaxValue) : 1;
 
     /// <summary>r0 as the tool prints it: 16 lowercase hex digits, no prefix.</summary>
     public static string FormatResult(ulong r0) => r0.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
