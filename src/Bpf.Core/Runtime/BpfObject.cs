@@ -119,6 +119,9 @@ public sealed class BpfObject : IDisposable
     {
         foreach (var description in File.Maps)
         {
+            long bytes = EstimatedBytes(description.Definition);
+            if (bytes > options.MaxMapBytes)
+                throw new BpfLoadException($"map {description.Name} would take about {bytes:N0} bytes, more than LoadOptions.MaxMapBytes ({options.MaxMapBytes:N0})", description.SectionName);
             BpfMap map;
             try
             {
@@ -160,6 +163,20 @@ public sealed class BpfObject : IDisposable
             foreach (var initializer in File.Maps[i].Initializers)
                 Initialize(_maps[i], initializer);
         }
+    }
+
+    /// <summary>Roughly what a map of <paramref name="definition"/> allocates up front.</summary>
+    private static long EstimatedBytes(BpfMapDefinition definition)
+    {
+        long entries = Math.Max(definition.MaxEntries, 0);
+        return definition.Type switch
+        {
+            BpfMapType.Arena => entries * 4096,
+            BpfMapType.Ringbuf => entries,
+            BpfMapType.PercpuArray or BpfMapType.PercpuHash or BpfMapType.LruPercpuHash =>
+                entries * (Math.Max(definition.KeySize, 0) + 16 + (long)((Math.Max(definition.ValueSize, 0) + 7) & ~7) * CpuSlots.Count),
+            _ => entries * (Math.Max(definition.KeySize, 0) + 16 + (long)((Math.Max(definition.ValueSize, 0) + 7) & ~7)),
+        };
     }
 
     private void Initialize(BpfMap map, MapSlotInitializer initializer)

@@ -22,6 +22,13 @@ public sealed record LoadOptions
     /// </summary>
     public IReadOnlyDictionary<string, ProgramType> ProgramTypes { get; init; } = new Dictionary<string, ProgramType>();
 
+    /// <summary>
+    /// The most memory one map of the object may ask for (keys and values times entries, per CPU
+    /// slot for per-CPU maps; arenas count their pages), so that a hostile or mistaken object cannot
+    /// make the host allocate gigabytes. Default 256 MiB.
+    /// </summary>
+    public long MaxMapBytes { get; init; } = 256L << 20;
+
     /// <summary>The BTF CO-RE relocations are resolved against; null for the object's own BTF.</summary>
     public BtfData? CoreTarget { get; init; }
 }

@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 using Bpf.Elf;
+using Bpf.Helpers;
+using Bpf.Runtime;
 
 namespace Bpf.Tests.Elf;
 
@@ -13,6 +15,13 @@ public class MalformedObjectTests
 {
     private static readonly string[] s_objects = ["subprograms", "globals", "legacy_maps", "core", "externs"];
 
+    private static readonly LoadOptions s_options = new()
+    {
+        Kfuncs = KfuncRegistry.CreateDefault()
+            .Register("memset", (_, _, _, _, _, _) => 0).Register("memcpy", (_, _, _, _, _, _) => 0)
+            .Register("memmove", (_, _, _, _, _, _) => 0).Register("memcmp", (_, _, _, _, _, _) => 0),
+    };
+
     private static byte[] Object(string name) => File.ReadAllBytes(RepositoryFiles.TestObject(name));
 
     /// <summary>Reads the bytes; true if they loaded, false if the loader refused them cleanly; any other exception fails the test.</summary>
@@ -20,7 +29,8 @@ public class MalformedObjectTests
     {
         try
         {
-            BpfObjectFile.Read(bytes, "fuzz", name => name.StartsWith("mem", StringComparison.Ordinal));
+            // The whole load: reading, linking, creating maps, validating each program's code.
+            using var loaded = BpfObject.Load(bytes, "fuzz", s_options);
             return true;
         }
         catch (BpfLoadException e)
@@ -121,5 +131,18 @@ public class MalformedObjectTests
         BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(16), 2); // ET_EXEC
         var error = Assert.Throws<BpfLoadException>(() => BpfObjectFile.Read(bytes, "exec", _ => false));
         Assert.That(error!.Message, Does.Contain("relocatable"));
+    }
+
+    [Test]
+    public void AMapAskingForGigabytesIsRefused()
+    {
+        var bytes = Object("legacy_maps");
+        var elf = ElfFile.Parse(bytes);
+        var maps = elf.GetSection("maps");
+        var counters = elf.FindSymbol("counters")!;
+        // counters' max_entries (the fourth field): 2^30 values of 8 bytes.
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan((int)maps.FileOffset + (int)counters.Value + 12), 1u << 30);
+        var error = Assert.Throws<BpfLoadException>(() => BpfObject.Load(bytes, "huge", s_options));
+        Assert.That(error!.Message, Does.Contain("counters").And.Contain("MaxMapBytes"));
     }
 }
