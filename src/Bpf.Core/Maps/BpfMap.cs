@@ -156,6 +156,139 @@ public abstract class BpfMap : IDisposable
         }
     }
 
+    /// <summary>
+    /// A typed view of a keyed map for the host: <typeparamref name="TKey"/> and <typeparamref name="TValue"/>
+    /// must be exactly <see cref="KeySize"/> and <see cref="ValueSize"/> bytes. Per-CPU maps have
+    /// <see cref="AsPerCpuHash{TKey, TValue}"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The sizes do not match, the map has no keys, or it is a per-CPU map.</exception>
+    public HashView<TKey, TValue> AsHash<TKey, TValue>()
+        where TKey : unmanaged
+        where TValue : unmanaged => new(this);
+
+    /// <summary>
+    /// A typed view of a per-CPU map (hash or array) for the host, each value one
+    /// <typeparamref name="TValue"/> per CPU slot: <typeparamref name="TKey"/> and
+    /// <typeparamref name="TValue"/> must be exactly <see cref="KeySize"/> and <see cref="ValueSize"/> bytes.
+    /// </summary>
+    /// <exception cref="ArgumentException">The sizes do not match, or the map is not a per-CPU map.</exception>
+    public PerCpuHashView<TKey, TValue> AsPerCpuHash<TKey, TValue>()
+        where TKey : unmanaged
+        where TValue : unmanaged => new(this);
+
+    /// <summary>True for the map types that keep one value per CPU slot (<see cref="HostValueSize"/> holds all of them).</summary>
+    public bool IsPerCpuType => Type is BpfMapType.PercpuHash or BpfMapType.LruPercpuHash or BpfMapType.PercpuArray or BpfMapType.PercpuCgroupStorage;
+
+    // Batches, as BPF_MAP_*_BATCH: elements in order, stopping at the first failure, which the kernel
+    // reports as the error together with the count of elements done.
+
+    /// <summary>
+    /// Looks up <paramref name="keys"/> (<see cref="KeySize"/> bytes each, back to back) in order,
+    /// copying each value to <paramref name="values"/> (<see cref="HostValueSize"/> bytes each), until
+    /// a key is missing or refused.
+    /// </summary>
+    /// <param name="keys">The keys, back to back.</param>
+    /// <param name="values">Room for as many values, back to back.</param>
+    /// <param name="errno">0 when every key was found; else why the first one that failed did (<c>ENOENT</c> for a missing key).</param>
+    /// <returns>The number of keys looked up before the first failure (all of them when none failed).</returns>
+    /// <exception cref="ArgumentException">The buffers are not whole numbers of keys and values, or do not agree.</exception>
+    public int LookupBatch(ReadOnlySpan<byte> keys, Span<byte> values, out int errno)
+    {
+        int count = BatchCount(keys, values.Length);
+        errno = 0;
+        for (int i = 0; i < count; i++)
+        {
+            try
+            {
+                if (!TryLookup(keys.Slice(i * KeySize, KeySize), values.Slice(i * HostValueSize, HostValueSize)))
+                {
+                    errno = Errno.ENOENT;
+                    return i;
+                }
+            }
+            catch (BpfMapException error)
+            {
+                errno = error.Errno;
+                return i;
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>
+    /// Updates <paramref name="keys"/> in order with <paramref name="values"/> (<see cref="HostValueSize"/>
+    /// bytes each) and <paramref name="flags"/>, until an update is refused.
+    /// </summary>
+    /// <param name="keys">The keys, back to back.</param>
+    /// <param name="values">As many values, back to back.</param>
+    /// <param name="flags">The flags of every update.</param>
+    /// <param name="errno">0 when every update was made; else why the first refused one was (<c>EEXIST</c>, <c>ENOENT</c>, <c>E2BIG</c>, ...).</param>
+    /// <returns>The number of updates made before the first refusal (all of them when none was refused).</returns>
+    /// <exception cref="ArgumentException">The buffers are not whole numbers of keys and values, or do not agree.</exception>
+    public int UpdateBatch(ReadOnlySpan<byte> keys, ReadOnlySpan<byte> values, MapUpdateFlags flags, out int errno)
+    {
+        int count = BatchCount(keys, values.Length);
+        errno = 0;
+        for (int i = 0; i < count; i++)
+        {
+            try
+            {
+                Update(keys.Slice(i * KeySize, KeySize), values.Slice(i * HostValueSize, HostValueSize), flags);
+            }
+            catch (BpfMapException error)
+            {
+                errno = error.Errno;
+                return i;
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>Deletes <paramref name="keys"/> in order, until a key is missing or the deletion is refused.</summary>
+    /// <param name="keys">The keys, back to back.</param>
+    /// <param name="errno">0 when every key was deleted; else why the first failure happened (<c>ENOENT</c> for a missing key).</param>
+    /// <returns>The number of keys deleted before the first failure (all of them when none failed).</returns>
+    /// <exception cref="ArgumentException">The buffer is not a whole number of keys.</exception>
+    public int DeleteBatch(ReadOnlySpan<byte> keys, out int errno)
+    {
+        int count = BatchCount(keys, null);
+        errno = 0;
+        for (int i = 0; i < count; i++)
+        {
+            try
+            {
+                if (!Delete(keys.Slice(i * KeySize, KeySize)))
+                {
+                    errno = Errno.ENOENT;
+                    return i;
+                }
+            }
+            catch (BpfMapException error)
+            {
+                errno = error.Errno;
+                return i;
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>The number of elements in a batch, after checking that the buffers hold whole keys and values that agree.</summary>
+    private int BatchCount(ReadOnlySpan<byte> keys, int? valuesLength)
+    {
+        ThrowIfDisposed();
+        if (KeySize <= 0)
+            throw new ArgumentException($"map {Name} ({Type}) has no keys", nameof(keys));
+        if (keys.Length % KeySize != 0)
+            throw new ArgumentException($"map {Name}: {keys.Length} bytes are not a whole number of {KeySize}-byte keys", nameof(keys));
+        int count = keys.Length / KeySize;
+        if (valuesLength is { } length && length != (long)count * HostValueSize)
+            throw new ArgumentException($"map {Name}: {count} keys need {(long)count * HostValueSize} bytes of values, not {length}", "values");
+        return count;
+    }
+
     /// <summary>Keeps the map's memory alive for a prepared program until <see cref="ReleaseReference"/>.</summary>
     public void AddReference()
     {

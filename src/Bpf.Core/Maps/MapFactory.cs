@@ -12,6 +12,12 @@ public static class MapFactory
         return definition.Type switch
         {
             BpfMapType.Array => new ArrayMap(definition),
+            BpfMapType.Hash => new HashMap(definition),
+            BpfMapType.PercpuHash => new PerCpuHashMap(definition),
+            BpfMapType.PercpuArray => new PerCpuArrayMap(definition),
+            BpfMapType.LruHash => new LruHashMap(definition),
+            BpfMapType.LruPercpuHash => new LruPerCpuHashMap(definition),
+            BpfMapType.HashOfMaps => new HashOfMapsMap(definition),
             _ => throw new NotSupportedException($"map {definition.Name}: map type {definition.Type} is not supported"),
         };
     }
