@@ -181,7 +181,36 @@ public sealed class BpfObject : IDisposable
 
     private void Initialize(BpfMap map, MapSlotInitializer initializer)
     {
-        // PENDING-MERGE: program arrays and map-in-map arrive with their map types.
-        throw new BpfLoadException($"map {map.Name}: slot initialisers ({initializer.SymbolName}) are not supported for {map.Type} yet");
+        try
+        {
+            if (initializer.IsProgram)
+            {
+                var program = _programs.GetValueOrDefault(initializer.SymbolName)
+                    ?? throw new BpfLoadException($"map {map.Name}: slot {initializer.Slot} refers to {initializer.SymbolName}, which is not a program of the object");
+                if (map is not ProgramArrayMap programs)
+                    throw new BpfLoadException($"map {map.Name}: only program arrays hold programs");
+                programs.SetProgram(initializer.Slot, program.Image);
+                return;
+            }
+
+            var inner = _maps.FirstOrDefault(m => m.Name == initializer.SymbolName)
+                ?? throw new BpfLoadException($"map {map.Name}: slot {initializer.Slot} refers to {initializer.SymbolName}, which is not a map of the object");
+            switch (map)
+            {
+                case ArrayOfMapsMap array:
+                    array.SetInnerMap(initializer.Slot, inner);
+                    break;
+                case HashOfMapsMap hash:
+                    // A hash of maps keyed by 4-byte integers, as libbpf fills it from .values.
+                    hash.SetInnerMap(BitConverter.GetBytes(initializer.Slot), inner);
+                    break;
+                default:
+                    throw new BpfLoadException($"map {map.Name}: only map-in-map types hold maps");
+            }
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or BpfMapException)
+        {
+            throw new BpfLoadException($"map {map.Name}: slot {initializer.Slot} ({initializer.SymbolName}): {e.Message}");
+        }
     }
 }

@@ -73,6 +73,46 @@ public class ObjectLoaderTests(string engineName)
     }
 
     [Test]
+    public void ProgramsUseLegacyMaps()
+    {
+        using var obj = Load("legacy_maps");
+        var program = obj.Programs["count"];
+        foreach (int length in new[] { 5, 9, 6, 13 })
+            Assert.That((int)Run(program, new byte[length]), Is.EqualTo(length & 3));
+        var counters = obj.Map("counters");
+        var value = new byte[8];
+        Assert.That(counters.TryLookup(BitConverter.GetBytes(1u), value) ? BitConverter.ToUInt64(value) : 0, Is.EqualTo(3), "lengths 5, 9 and 13");
+        Assert.That(counters.TryLookup(BitConverter.GetBytes(2u), value) ? BitConverter.ToUInt64(value) : 0, Is.EqualTo(1));
+        var stat = new byte[4];
+        Assert.That(obj.Map("tc_stats").TryLookup(BitConverter.GetBytes(1u), stat) ? BitConverter.ToUInt32(stat) : 0, Is.EqualTo(13));
+    }
+
+    [Test]
+    public void MapInMapSlotsAreFilledFromTheObject()
+    {
+        using var obj = Load("map_in_map");
+        Assert.That(obj.Map("by_index").Definition.InnerMap, Is.EqualTo(obj.Map("first").Definition with { Name = "by_index.inner" }));
+        var program = obj.Programs["count_in_inner"];
+        Assert.That((int)Run(program, [0, 1]), Is.EqualTo(1), "by_index[0] = first");
+        Assert.That((int)Run(program, [1, 1]), Is.EqualTo(0), "by_index[1] is empty");
+        Assert.That((int)Run(program, [2, 3]), Is.EqualTo(1), "by_index[2] = second");
+        Assert.That((int)Run(program, [5, 3]), Is.EqualTo(1), "by_key[5] = second");
+        Assert.That((int)Run(program, [6, 3]), Is.EqualTo(0), "by_key has no key 6");
+        var value = new byte[8];
+        Assert.That(obj.Map("first").TryLookup(BitConverter.GetBytes(1u), value) ? BitConverter.ToUInt64(value) : 0, Is.EqualTo(1));
+        Assert.That(obj.Map("second").TryLookup(BitConverter.GetBytes(3u), value) ? BitConverter.ToUInt64(value) : 0, Is.EqualTo(2));
+    }
+
+    [Test]
+    public void ProgramArraySlotsAreFilledFromTheObject()
+    {
+        using var obj = BpfObject.Load(RepositoryFiles.SampleObject("tail_calls"));
+        var programs = (ProgramArrayMap)obj.Map("handlers");
+        Assert.That(Enumerable.Range(0, 3).Select(i => programs.TailCallTarget((ulong)i)?.Name),
+            Is.EqualTo(new[] { "handle_ipv4", "handle_ipv6", "handle_arp" }));
+    }
+
+    [Test]
     public void GlobalDataSectionsBecomeMapsAndVariables()
     {
         using var obj = Load("globals");
