@@ -40,13 +40,13 @@ internal static class ObjectRunner
             {
                 var result = XdpContext.Run(executable, input);
                 string action = Enum.IsDefined(result.Action) ? "XDP_" + result.Action.ToString().ToUpperInvariant() : $"action {result.ReturnValue}";
-                return $"{action} ({result.ReturnValue}), packet {result.Packet.Length} bytes: {HexText.Format(result.Packet, int.MaxValue)}";
+                return $"{action} ({result.ReturnValue}), packet {result.Packet.Length} bytes: {Shorten(result.Packet)}";
             }
 
             case BpfProgramKind.SocketFilter or BpfProgramKind.CgroupSkb or BpfProgramKind.SchedCls or BpfProgramKind.SchedAct:
             {
                 var result = SocketBufferContext.Run(executable, input);
-                return $"{result.ReturnValue.ToString("x16", CultureInfo.InvariantCulture)} (mark {result.Mark}), packet {result.Packet.Length} bytes: {HexText.Format(result.Packet, int.MaxValue)}";
+                return $"{result.ReturnValue.ToString("x16", CultureInfo.InvariantCulture)} (mark {result.Mark}), packet {result.Packet.Length} bytes: {Shorten(result.Packet)}";
             }
 
             default:
@@ -64,6 +64,17 @@ internal static class ObjectRunner
             {
                 foreach (var variable in obj.Variables.Values.Where(v => v.Map == map).OrderBy(v => v.Offset))
                     output.WriteLine($"  {variable.Name} = {HexText.Format(variable.Bytes, int.MaxValue)}{Integer(variable.Bytes)}");
+                continue;
+            }
+
+            if (map is ProgramArrayMap programs)
+            {
+                for (int slot = 0; slot < map.MaxEntries; slot++)
+                {
+                    if (programs.TailCallTarget((ulong)slot) is { } target)
+                        output.WriteLine($"  [{slot}] => program {target.Name}");
+                }
+
                 continue;
             }
 
@@ -91,6 +102,10 @@ internal static class ObjectRunner
             }
         }
     }
+
+    /// <summary>A packet's first 32 bytes in hex, and how many more there are.</summary>
+    private static string Shorten(byte[] packet) =>
+        packet.Length <= 32 ? HexText.Format(packet, int.MaxValue) : $"{HexText.Format(packet.AsSpan(0, 32), int.MaxValue)} ... ({packet.Length - 32} more)";
 
     /// <summary>The value as a little-endian integer, for keys and values of 1, 2, 4 or 8 bytes.</summary>
     private static string Integer(ReadOnlySpan<byte> bytes) => bytes.Length switch
