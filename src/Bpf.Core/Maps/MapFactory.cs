@@ -18,6 +18,12 @@ public static class MapFactory
             BpfMapType.LruHash => new LruHashMap(definition),
             BpfMapType.LruPercpuHash => new LruPerCpuHashMap(definition),
             BpfMapType.HashOfMaps => new HashOfMapsMap(definition),
+            BpfMapType.ProgArray => new ProgramArrayMap(definition),
+            BpfMapType.LpmTrie => new LpmTrieMap(definition),
+            BpfMapType.ArrayOfMaps => new ArrayOfMapsMap(definition),
+            BpfMapType.Queue => new QueueMap(definition),
+            BpfMapType.Stack => new StackMap(definition),
+            BpfMapType.BloomFilter => new BloomFilterMap(definition),
             _ => throw new NotSupportedException($"map {definition.Name}: map type {definition.Type} is not supported"),
         };
     }
