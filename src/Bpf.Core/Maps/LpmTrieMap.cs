@@ -32,8 +32,9 @@ namespace Bpf.Maps;
 /// with volatile writes after building the new nodes, as the kernel's trie publishes under RCU; a
 /// lookup beside an update sees the trie before or after it. Values live apart from the nodes in
 /// unmanaged chunks that are freed only with the map (<see cref="LpmTrieValues"/>): a replaced or
-/// deleted value's memory is reused only after many later removals, so value pointers programs hold
-/// stay valid and keep their value meanwhile. Checked mode lets programs touch the values, not the trie.
+/// deleted value's memory is reused only after a grace period of a second (sooner only when the trie
+/// is churned faster than its memory bound allows), so value pointers programs hold stay valid and
+/// keep their value meanwhile. Checked mode lets programs touch the values, not the trie.
 /// </para>
 /// </remarks>
 public sealed unsafe class LpmTrieMap : BpfMap
