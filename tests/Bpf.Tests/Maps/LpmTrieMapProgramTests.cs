@@ -5,6 +5,7 @@ using Bpf.Maps;
 using Bpf.Runtime;
 using Bpf.Runtime.Contexts;
 using Bpf.Tests.Runtime;
+using Bpf.Tests.Samples;
 
 namespace Bpf.Tests.Maps;
 
@@ -93,6 +94,31 @@ public sealed class LpmTrieMapProgramTests(string engine)
         ];
         System.Net.IPAddress.Parse(destination).GetAddressBytes().CopyTo(packet, 30);
         Assert.That(XdpContext.Run(program, packet).Action, Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void TheLpmRouterSampleRoutesByLongestPrefixAndCountsHits()
+    {
+        // samples/bpf/lpm_router.o as clang built it: the key is {32, daddr}, the value {action, counter}.
+        using var sample = BpfObject.Load(RepositoryFiles.SampleObject("lpm_router"));
+        var routes = (LpmTrieMap)sample.Map("routes");
+        var hits = (ArrayMap)sample.Map("route_hits");
+        void Route(string cidr, XdpAction action, uint counter) =>
+            routes.Update(LpmTrieMapTests.V4(cidr), [.. BitConverter.GetBytes((uint)action), .. BitConverter.GetBytes(counter)]);
+        Route("10.0.0.0/8", XdpAction.Pass, 0);
+        Route("10.1.0.0/16", XdpAction.Tx, 1);
+        Route("10.1.2.3/32", XdpAction.Aborted, 2);
+        var program = sample.Programs["route_ipv4"].Prepare(Engines.Get(engine));
+        var actions = new[] { "10.9.9.9", "10.1.9.9", "10.1.2.3", "10.1.2.4", "11.0.0.1" }
+            .Select(destination => XdpContext.Run(program, Packets.Ipv4To(destination)).Action)
+            .ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(actions, Is.EqualTo(new[] { XdpAction.Pass, XdpAction.Tx, XdpAction.Aborted, XdpAction.Tx, XdpAction.Drop }));
+            Assert.That(BitConverter.ToUInt64(hits.ValueAt(0)), Is.EqualTo(1UL));
+            Assert.That(BitConverter.ToUInt64(hits.ValueAt(1)), Is.EqualTo(2UL));
+            Assert.That(BitConverter.ToUInt64(hits.ValueAt(2)), Is.EqualTo(1UL));
+        });
     }
 
     [Test]
