@@ -8,8 +8,9 @@ namespace Bpf.Maps;
 /// <summary>
 /// <c>BPF_MAP_TYPE_BLOOM_FILTER</c>: a set of values without keys that answers "maybe present" or
 /// "definitely absent". Push adds a value (sets its bits); peek tests one: 0 when every bit of the
-/// value is set, <c>-ENOENT</c> when one is not. Values cannot be removed or listed: pop, delete and
-/// key iteration are refused with <c>EOPNOTSUPP</c>, lookup and update with <c>EINVAL</c>, as in the kernel.
+/// value is set, <c>-ENOENT</c> when one is not. Values cannot be removed or listed: programs' pop and
+/// delete get <c>-EOPNOTSUPP</c>, their lookup null and update <c>-EINVAL</c>, as in the kernel; the
+/// host's delete and key iteration throw <see cref="NotSupportedException"/>.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -144,15 +145,13 @@ public sealed unsafe class BloomFilterMap : BpfMap
         Add(value);
     }
 
-    /// <summary>Refused as by the kernel: values cannot be removed from a bloom filter.</summary>
-    /// <exception cref="BpfMapException">Always (<c>EOPNOTSUPP</c>).</exception>
-    public override bool Delete(ReadOnlySpan<byte> key) =>
-        throw new BpfMapException(Name, Errno.EOPNOTSUPP, "values cannot be removed from a bloom filter");
+    /// <summary>Not supported: values cannot be removed from a bloom filter (the kernel's <c>EOPNOTSUPP</c>).</summary>
+    /// <exception cref="NotSupportedException">Always.</exception>
+    public override bool Delete(ReadOnlySpan<byte> key) => throw Unsupported("delete (the kernel's EOPNOTSUPP)");
 
-    /// <summary>Refused as by the kernel: a bloom filter has no keys.</summary>
-    /// <exception cref="BpfMapException">Always (<c>EOPNOTSUPP</c>).</exception>
-    public override bool TryGetNextKey(ReadOnlySpan<byte> key, Span<byte> nextKey) =>
-        throw new BpfMapException(Name, Errno.EOPNOTSUPP, "a bloom filter has no keys to iterate");
+    /// <summary>Not supported: a bloom filter has no keys to iterate (the kernel's <c>EOPNOTSUPP</c>).</summary>
+    /// <exception cref="NotSupportedException">Always.</exception>
+    public override bool TryGetNextKey(ReadOnlySpan<byte> key, Span<byte> nextKey) => throw Unsupported("key iteration (the kernel's EOPNOTSUPP)");
 
     /// <inheritdoc/>
     protected override void FreeMemory()

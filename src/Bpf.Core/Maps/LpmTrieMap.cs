@@ -19,7 +19,8 @@ namespace Bpf.Maps;
 /// no longer than p (a lookup with p greater than the data's bits finds nothing). An update stores the
 /// exact prefix: <c>-EINVAL</c> for a prefix longer than the data or flags beyond <c>BPF_EXIST</c>,
 /// <c>-EEXIST</c> with <c>BPF_NOEXIST</c> on a stored prefix, <c>-ENOENT</c> with <c>BPF_EXIST</c> on an
-/// absent one, <c>-ENOSPC</c> when <see cref="BpfMap.MaxEntries"/> prefixes are stored. A delete
+/// absent one, <c>-ENOSPC</c> when <see cref="BpfMap.MaxEntries"/> prefixes are stored (and
+/// <c>-ENOMEM</c> if memory for the value cannot be had). A delete
 /// removes the exact prefix or gives <c>-ENOENT</c>. The key data's bits past the prefix are kept
 /// and come back from iteration, as in the kernel. Iteration (<see cref="TryGetNextKey"/>) is the
 /// kernel's post-order: more specific prefixes before the prefixes that contain them, the 0 side of
@@ -148,6 +149,7 @@ public sealed unsafe class LpmTrieMap : BpfMap
                 Errno.EEXIST => "the prefix is stored already",
                 Errno.ENOENT => "the prefix is not stored",
                 Errno.ENOSPC => $"the trie holds max_entries ({MaxEntries}) prefixes",
+                Errno.ENOMEM => "out of memory for the value",
                 _ => $"invalid flags or a prefix longer than {MaxPrefixLength} bits",
             });
         }
@@ -252,54 +254,53 @@ public sealed unsafe class LpmTrieMap : BpfMap
                 slot = ref node.Child(Bit(data, node.PrefixLength));
             }
 
-            long added;
+            // The kernel's checks, in its order: replacing an element needs no room; anything else adds one.
+            bool replacesElement = node is not null && node.PrefixLength == match && !node.IsIntermediate;
+            if (replacesElement && flags == MapUpdateFlags.NoExist)
+                return -Errno.EEXIST;
+            if (!replacesElement && AddEntry(flags) is var refused && refused < 0)
+                return refused;
+
+            nint element;
+            try
+            {
+                element = _values.Rent(value);
+            }
+            catch (OutOfMemoryException)
+            {
+                if (!replacesElement)
+                    Volatile.Write(ref _count, _count - 1);
+                return -Errno.ENOMEM;
+            }
+
+            var stored = data.ToArray();
             if (node is null)
             {
-                if ((added = AddEntry(flags)) < 0)
-                    return added;
-                Volatile.Write(ref slot, new LpmTrieNode(prefixLength, data.ToArray(), _values.Rent(value)));
-                return 0;
+                Volatile.Write(ref slot, new LpmTrieNode(prefixLength, stored, element));
             }
-
-            if (node.PrefixLength == match)
+            else if (node.PrefixLength == match)
             {
-                // The same prefix: replace the node (an intermediate one becomes an element).
-                if (!node.IsIntermediate)
-                {
-                    if (flags == MapUpdateFlags.NoExist)
-                        return -Errno.EEXIST;
-                }
-                else if ((added = AddEntry(flags)) < 0)
-                {
-                    return added;
-                }
-
-                var replacement = new LpmTrieNode(prefixLength, data.ToArray(), _values.Rent(value), node.Child(0), node.Child(1));
-                Volatile.Write(ref slot, replacement);
-                if (!node.IsIntermediate)
+                // The same prefix: a new node in its place (an intermediate one becomes an element).
+                Volatile.Write(ref slot, new LpmTrieNode(prefixLength, stored, element, node.Child(0), node.Child(1)));
+                if (replacesElement)
                     _values.Return(node.Value);
-                return 0;
             }
-
-            if ((added = AddEntry(flags)) < 0)
-                return added;
-
-            if (match == prefixLength)
+            else if (match == prefixLength)
             {
                 // The new prefix contains the node's: it goes in between, the node below it.
-                var above = Bit(node.Data, match) == 0
-                    ? new LpmTrieNode(prefixLength, data.ToArray(), _values.Rent(value), child0: node)
-                    : new LpmTrieNode(prefixLength, data.ToArray(), _values.Rent(value), child1: node);
-                Volatile.Write(ref slot, above);
-                return 0;
+                Volatile.Write(ref slot, Bit(node.Data, match) == 0
+                    ? new LpmTrieNode(prefixLength, stored, element, child0: node)
+                    : new LpmTrieNode(prefixLength, stored, element, child1: node));
+            }
+            else
+            {
+                // They part at bit `match`: an intermediate node of that length holds both.
+                var leaf = new LpmTrieNode(prefixLength, stored, element);
+                Volatile.Write(ref slot, Bit(data, match) == 0
+                    ? new LpmTrieNode(match, node.Data, 0, child0: leaf, child1: node)
+                    : new LpmTrieNode(match, node.Data, 0, child0: node, child1: leaf));
             }
 
-            // They part at bit `match`: an intermediate node of that length holds both.
-            var leaf = new LpmTrieNode(prefixLength, data.ToArray(), _values.Rent(value));
-            var split = Bit(data, match) == 0
-                ? new LpmTrieNode(match, node.Data, 0, child0: leaf, child1: node)
-                : new LpmTrieNode(match, node.Data, 0, child0: node, child1: leaf);
-            Volatile.Write(ref slot, split);
             return 0;
         }
     }

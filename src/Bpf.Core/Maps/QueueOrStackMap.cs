@@ -16,8 +16,8 @@ namespace Bpf.Maps;
 /// oldest value is dropped to make room, for a stack as for a queue (the kernel's semantics).
 /// <c>BPF_NOEXIST</c> and unknown flags give <c>-EINVAL</c>. Pop and peek on an empty map give
 /// <c>-ENOENT</c> and zero the destination, as the kernel does. The host's generic operations
-/// are those of the kernel's <c>bpf()</c> commands on these maps: lookup peeks, update pushes,
-/// delete and key iteration are refused with <c>EINVAL</c>.
+/// are those of the kernel's <c>bpf()</c> commands on these maps: lookup peeks, update pushes;
+/// delete and key iteration, which the kernel refuses with <c>EINVAL</c>, throw <see cref="NotSupportedException"/>.
 /// </remarks>
 public abstract unsafe class QueueOrStackMap : BpfMap
 {
@@ -131,15 +131,13 @@ public abstract unsafe class QueueOrStackMap : BpfMap
         Push(value, flags);
     }
 
-    /// <summary>Refused as by the kernel: values of queues and stacks have no keys to delete by.</summary>
-    /// <exception cref="BpfMapException">Always (<c>EINVAL</c>).</exception>
-    public override bool Delete(ReadOnlySpan<byte> key) =>
-        throw new BpfMapException(Name, Errno.EINVAL, "queues and stacks have no keys; pop instead");
+    /// <summary>Not supported: values of queues and stacks have no keys to delete by (the kernel's <c>EINVAL</c>); pop instead.</summary>
+    /// <exception cref="NotSupportedException">Always.</exception>
+    public override bool Delete(ReadOnlySpan<byte> key) => throw Unsupported("delete by key (the kernel's EINVAL; pop instead)");
 
-    /// <summary>Refused as by the kernel: queues and stacks have no keys.</summary>
-    /// <exception cref="BpfMapException">Always (<c>EINVAL</c>).</exception>
-    public override bool TryGetNextKey(ReadOnlySpan<byte> key, Span<byte> nextKey) =>
-        throw new BpfMapException(Name, Errno.EINVAL, "queues and stacks have no keys to iterate");
+    /// <summary>Not supported: queues and stacks have no keys to iterate (the kernel's <c>EINVAL</c>).</summary>
+    /// <exception cref="NotSupportedException">Always.</exception>
+    public override bool TryGetNextKey(ReadOnlySpan<byte> key, Span<byte> nextKey) => throw Unsupported("key iteration (the kernel's EINVAL)");
 
     /// <inheritdoc/>
     protected override void FreeMemory()

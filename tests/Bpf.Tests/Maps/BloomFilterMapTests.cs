@@ -79,8 +79,8 @@ public sealed class BloomFilterMapTests
         {
             Assert.That(bloom.TryLookup([], Value(42)), Is.True, "lookup tests the value it is given");
             Assert.That(Assert.Throws<BpfMapException>(() => bloom.Update([], Value(1), MapUpdateFlags.Exist))!.Errno, Is.EqualTo(Errno.EINVAL));
-            Assert.That(Assert.Throws<BpfMapException>(() => bloom.Delete([]))!.Errno, Is.EqualTo(Errno.EOPNOTSUPP));
-            Assert.That(Assert.Throws<BpfMapException>(() => bloom.TryGetNextKey([], new byte[4]))!.Errno, Is.EqualTo(Errno.EOPNOTSUPP));
+            Assert.Throws<NotSupportedException>(() => bloom.Delete([]), "the kernel's EOPNOTSUPP");
+            Assert.Throws<NotSupportedException>(() => bloom.TryGetNextKey([], new byte[4]), "the kernel's EOPNOTSUPP");
             Assert.Throws<ArgumentException>(() => bloom.Update(new byte[4], Value(1)), "a bloom filter has no key");
             Assert.Throws<ArgumentException>(() => bloom.Add(new byte[7]));
             Assert.Throws<ArgumentException>(() => bloom.MayContain(new byte[9]));

@@ -3,7 +3,9 @@ using Bpf.Helpers;
 using Bpf.Isa;
 using Bpf.Maps;
 using Bpf.Runtime;
+using Bpf.Runtime.Contexts;
 using Bpf.Tests.Runtime;
+using Bpf.Tests.Samples;
 
 namespace Bpf.Tests.Maps;
 
@@ -45,6 +47,78 @@ public sealed class LpmTrieMapProgramTests(string engine)
     {
         using var trie = LpmTrieMapTests.KernelExample();
         Assert.That(Prepare(LookupInput, trie).Run(LpmTrieMapTests.V4(address)), Is.EqualTo(expected));
+    }
+
+    [TestCase("10.0.0.2", XdpAction.Tx, TestName = "a /32 route")]
+    [TestCase("10.0.0.9", XdpAction.Redirect, TestName = "a /24 route")]
+    [TestCase("10.7.0.9", XdpAction.Pass, TestName = "a /8 route")]
+    [TestCase("11.0.0.2", XdpAction.Drop, TestName = "no route")]
+    public void AnXdpRouterLooksUpTheDestinationOfEachPacket(string destination, XdpAction expected)
+    {
+        // What samples/bpf/lpm_router.c does: the key is {32, daddr} with daddr as it lies in the packet.
+        const string router = """
+            ldxw %r2, [%r1+0]
+            ldxw %r3, [%r1+4]
+            mov %r4, %r2
+            add %r4, 34
+            jgt %r4, %r3, pass
+            ldxh %r5, [%r2+12]
+            jne %r5, 0x0008, pass
+            ldxw %r5, [%r2+30]
+            stw [%r10-8], 32
+            stxw [%r10-4], %r5
+            lddw %r1, map_idx(0)
+            mov %r2, %r10
+            add %r2, -8
+            call 1
+            jeq %r0, 0, drop
+            ldxw %r0, [%r0+0]
+            exit
+            drop:
+            mov %r0, 1
+            exit
+            pass:
+            mov %r0, 2
+            exit
+            """;
+        using var routes = new LpmTrieMap(LpmTrieMapTests.Definition());
+        LpmTrieMapTests.Add(routes, "10.0.0.0/8", (ulong)XdpAction.Pass);
+        LpmTrieMapTests.Add(routes, "10.0.0.0/24", (ulong)XdpAction.Redirect);
+        LpmTrieMapTests.Add(routes, "10.0.0.2/32", (ulong)XdpAction.Tx);
+        var program = Engines.Get(engine).Prepare(
+            new ProgramImage(Assembler.Assemble(router), [routes], type: ProgramType.ForKind(BpfProgramKind.Xdp)), ExecutionOptions.Default);
+        byte[] packet =
+        [
+            0x02, 0, 0, 0, 0, 0x01, 0x02, 0, 0, 0, 0, 0x02, 0x08, 0x00,
+            0x45, 0, 0, 20, 0, 0, 0, 0, 64, 17, 0, 0, 192, 168, 0, 1, 0, 0, 0, 0,
+        ];
+        System.Net.IPAddress.Parse(destination).GetAddressBytes().CopyTo(packet, 30);
+        Assert.That(XdpContext.Run(program, packet).Action, Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void TheLpmRouterSampleRoutesByLongestPrefixAndCountsHits()
+    {
+        // samples/bpf/lpm_router.o as clang built it: the key is {32, daddr}, the value {action, counter}.
+        using var sample = BpfObject.Load(RepositoryFiles.SampleObject("lpm_router"));
+        var routes = (LpmTrieMap)sample.Map("routes");
+        var hits = (ArrayMap)sample.Map("route_hits");
+        void Route(string cidr, XdpAction action, uint counter) =>
+            routes.Update(LpmTrieMapTests.V4(cidr), [.. BitConverter.GetBytes((uint)action), .. BitConverter.GetBytes(counter)]);
+        Route("10.0.0.0/8", XdpAction.Pass, 0);
+        Route("10.1.0.0/16", XdpAction.Tx, 1);
+        Route("10.1.2.3/32", XdpAction.Aborted, 2);
+        var program = sample.Programs["route_ipv4"].Prepare(Engines.Get(engine));
+        var actions = new[] { "10.9.9.9", "10.1.9.9", "10.1.2.3", "10.1.2.4", "11.0.0.1" }
+            .Select(destination => XdpContext.Run(program, Packets.Ipv4To(destination)).Action)
+            .ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(actions, Is.EqualTo(new[] { XdpAction.Pass, XdpAction.Tx, XdpAction.Aborted, XdpAction.Tx, XdpAction.Drop }));
+            Assert.That(BitConverter.ToUInt64(hits.ValueAt(0)), Is.EqualTo(1UL));
+            Assert.That(BitConverter.ToUInt64(hits.ValueAt(1)), Is.EqualTo(2UL));
+            Assert.That(BitConverter.ToUInt64(hits.ValueAt(2)), Is.EqualTo(1UL));
+        });
     }
 
     [Test]

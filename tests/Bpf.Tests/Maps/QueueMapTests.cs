@@ -161,8 +161,8 @@ public sealed class QueueMapTests
             Assert.That(queue.TryLookup([], value), Is.True);
             Assert.That(BitConverter.ToUInt64(value), Is.EqualTo(5UL));
             Assert.That(queue.Count, Is.EqualTo(1));
-            Assert.That(Assert.Throws<BpfMapException>(() => queue.Delete([]))!.Errno, Is.EqualTo(Errno.EINVAL));
-            Assert.That(Assert.Throws<BpfMapException>(() => queue.TryGetNextKey([], new byte[4]))!.Errno, Is.EqualTo(Errno.EINVAL));
+            Assert.Throws<NotSupportedException>(() => queue.Delete([]), "the kernel's EINVAL");
+            Assert.Throws<NotSupportedException>(() => queue.TryGetNextKey([], new byte[4]), "the kernel's EINVAL");
             Assert.Throws<ArgumentException>(() => queue.Update(new byte[4], Value(5)), "a queue has no key");
         });
     }
