@@ -59,7 +59,7 @@ public abstract unsafe class HashMapBase : BpfMap
     /// <summary>True for the LRU types: a new key evicts the least recently used one when the map is full.</summary>
     public bool IsLru { get; }
 
-    /// <summary>The distance between the values of consecutive CPU slots: the value size rounded up to 8.</summary>
+    /// <summary>The value size rounded up to 8: the distance between the values of consecutive CPU slots of per-CPU maps.</summary>
     public int Stride { get; }
 
     /// <summary>The number of keys in the map (exact when no update is under way).</summary>
