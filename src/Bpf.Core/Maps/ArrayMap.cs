@@ -119,7 +119,8 @@ public sealed unsafe class ArrayMap : BpfMap
             throw new BpfMapException(Name, Errno.EPERM, "the map is read-only for the host");
         if (value.Length != ValueSize)
             throw new ArgumentException($"the value must be {ValueSize} bytes, not {value.Length}", nameof(value));
-        long result = Store(ReadKey(key), value, flags);
+        // The bpf(2) syscall refuses BPF_F_LOCK for a value without a bpf_spin_lock before the map sees it.
+        long result = (flags & MapUpdateFlags.Lock) != 0 ? -Errno.EINVAL : Store(ReadKey(key), value, flags);
         if (result < 0)
             throw new BpfMapException(Name, (int)-result, result == -Errno.E2BIG ? "the index is out of range" : "the update was refused");
     }
@@ -172,12 +173,16 @@ public sealed unsafe class ArrayMap : BpfMap
 
     private long Store(uint index, ReadOnlySpan<byte> value, MapUpdateFlags flags)
     {
-        if (((ulong)flags & ~(ulong)(MapUpdateFlags.Exist | MapUpdateFlags.NoExist | MapUpdateFlags.Lock)) != 0)
+        // The kernel's order: flags (other than BPF_F_LOCK) above BPF_EXIST, then the index, then
+        // NOEXIST, then BPF_F_LOCK, which needs a bpf_spin_lock in the value (this map knows of none).
+        if (((ulong)flags & ~(ulong)MapUpdateFlags.Lock) > (ulong)MapUpdateFlags.Exist)
             return -Errno.EINVAL;
         if (index >= (uint)MaxEntries)
             return -Errno.E2BIG;
         if ((flags & MapUpdateFlags.NoExist) != 0)
             return -Errno.EEXIST; // every element of an array exists
+        if ((flags & MapUpdateFlags.Lock) != 0)
+            return -Errno.EINVAL;
         value.CopyTo(new Span<byte>(_values + (long)index * Stride, ValueSize));
         return 0;
     }
