@@ -7,7 +7,8 @@ namespace Bpf.Helpers;
 /// The open-coded number iterator kfuncs (<c>bpf_for(i, start, end)</c> in C): <c>bpf_iter_num_new</c>,
 /// <c>_next</c> and <c>_destroy</c> over the 8-byte <c>struct bpf_iter_num</c> the program keeps
 /// (on its stack in Linux; any memory the program may write here), holding the current value and
-/// the end, as Linux's <c>bpf_iter_num_kern</c>.
+/// the end, as Linux's <c>bpf_iter_num_kern</c>. An <c>int</c> result fills the low 32 bits of r0
+/// and leaves the upper ones 0, as on Linux (x86-64), where <c>-EINVAL</c> reads as 0xFFFFFFEA.
 /// </summary>
 public static class IteratorKfuncs
 {
@@ -62,6 +63,6 @@ public static class IteratorKfuncs
     private static unsafe ulong Fail(byte* state, int errno)
     {
         Unsafe.WriteUnaligned(state, 0L);
-        return errno == 0 ? 0 : Errno.Negative(errno);
+        return (uint)-errno;
     }
 }

@@ -33,7 +33,8 @@ public static class MemoryKfuncs
 
     /// <summary>
     /// <c>int memcmp(const void *a, const void *b, size_t n)</c>: 0 when the bytes are equal, else the
-    /// difference of the first unequal pair as unsigned bytes (Linux's <c>memcmp</c>), sign-extended.
+    /// difference of the first unequal pair as unsigned bytes (Linux's <c>memcmp</c>), an <c>int</c> in
+    /// the low 32 bits of r0 (the upper ones 0, as Linux leaves them for kfuncs returning <c>int</c>).
     /// </summary>
     public static unsafe ulong Memcmp(ulong r1, ulong r2, ulong r3, ulong r4, ulong r5, Invocation invocation)
     {
@@ -45,7 +46,7 @@ public static class MemoryKfuncs
             int chunk = (int)Math.Min(r3 - done, int.MaxValue);
             int same = new ReadOnlySpan<byte>(a + done, chunk).CommonPrefixLength(new ReadOnlySpan<byte>(b + done, chunk));
             if (same < chunk)
-                return (ulong)(long)(a[done + (ulong)same] - b[done + (ulong)same]);
+                return (uint)(a[done + (ulong)same] - b[done + (ulong)same]);
             done += (ulong)chunk;
         }
 
