@@ -75,6 +75,33 @@ public sealed class HelperRegistry
         registry.Register(LinuxHelper.XdpAdjustHead, XdpHelpers.AdjustHead);
         registry.Register(LinuxHelper.XdpAdjustMeta, XdpHelpers.AdjustMeta);
         registry.Register(LinuxHelper.XdpAdjustTail, XdpHelpers.AdjustTail);
+        registry.Register(LinuxHelper.ProbeRead, ProbeReadHelpers.ProbeRead);
+        registry.Register(LinuxHelper.ProbeReadStr, ProbeReadHelpers.ProbeReadString);
+        registry.Register(LinuxHelper.ProbeReadUser, ProbeReadHelpers.ProbeReadUser);
+        registry.Register(LinuxHelper.ProbeReadKernel, ProbeReadHelpers.ProbeReadKernel);
+        registry.Register(LinuxHelper.ProbeReadUserStr, ProbeReadHelpers.ProbeReadUserString);
+        registry.Register(LinuxHelper.ProbeReadKernelStr, ProbeReadHelpers.ProbeReadKernelString);
+        registry.Register(LinuxHelper.KtimeGetBootNs, TimeHelpers.KtimeGetBootNs);
+        registry.Register(LinuxHelper.KtimeGetCoarseNs, TimeHelpers.KtimeGetCoarseNs);
+        registry.Register(LinuxHelper.KtimeGetTaiNs, TimeHelpers.KtimeGetTaiNs);
+        registry.Register(LinuxHelper.Jiffies64, TimeHelpers.Jiffies64);
+        registry.Register(LinuxHelper.TracePrintk, PrintHelpers.TracePrintk);
+        registry.Register(LinuxHelper.TraceVprintk, PrintHelpers.TraceVprintk);
+        registry.Register(LinuxHelper.Snprintf, PrintHelpers.Snprintf);
+        registry.Register(LinuxHelper.GetPrandomU32, RandomHelpers.GetPrandomU32);
+        registry.Register(LinuxHelper.GetSmpProcessorId, ProcessorHelpers.GetSmpProcessorId);
+        registry.Register(LinuxHelper.GetNumaNodeId, ProcessorHelpers.GetNumaNodeId);
+        registry.Register(LinuxHelper.GetCurrentPidTgid, CurrentTaskHelpers.GetCurrentPidTgid);
+        registry.Register(LinuxHelper.GetCurrentUidGid, CurrentTaskHelpers.GetCurrentUidGid);
+        registry.Register(LinuxHelper.GetCurrentComm, CurrentTaskHelpers.GetCurrentComm);
+        registry.Register(LinuxHelper.GetCurrentTask, CurrentTaskHelpers.GetCurrentTask);
+        registry.Register(LinuxHelper.Strncmp, StringHelpers.Strncmp);
+        registry.Register(LinuxHelper.Strtol, StringHelpers.Strtol);
+        registry.Register(LinuxHelper.Strtoul, StringHelpers.Strtoul);
+        registry.Register(LinuxHelper.CsumDiff, ChecksumHelpers.CsumDiff);
+        registry.Register(LinuxHelper.Loop, CallbackHelpers.Loop);
+        registry.Register(LinuxHelper.SpinLock, SpinLockHelpers.Lock);
+        registry.Register(LinuxHelper.SpinUnlock, SpinLockHelpers.Unlock);
         return registry;
     }
 }

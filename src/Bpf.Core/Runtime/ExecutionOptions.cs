@@ -36,4 +36,25 @@ public sealed record ExecutionOptions
 
     /// <summary>What helpers like <c>bpf_get_current_pid_tgid</c> report about "the current task".</summary>
     public HostIdentity Host { get; init; } = HostIdentity.Current;
+
+    /// <summary>
+    /// Memory the host lets programs read through pointers they cannot prove valid: the source of
+    /// <c>bpf_probe_read*</c> (helpers 4, 45, 112-115) and the strings and addresses that
+    /// <c>%s</c>, <c>%pks</c>, <c>%pI4</c>... of the print helpers follow. In user space there is no
+    /// kernel memory to probe, so the host says what stands for it (structures it mirrors for a
+    /// tracing program, say). Besides these regions a probe may read the program's own memory: in
+    /// checked mode what the program may load from (its stack frames, input and map values); without
+    /// checked mode the run's input or context, its maps' values and the live part of the calling
+    /// thread's stack. A read of anything else fails with <c>-EFAULT</c> and a zeroed destination,
+    /// as a faulting probe does in Linux, and never touches the memory.
+    /// </summary>
+    public IReadOnlyList<MemoryRegion> ProbeRegions { get; init; } = [];
+
+    /// <summary>
+    /// How long <c>bpf_spin_lock</c> waits for a lock another run holds before it stops the program
+    /// with <see cref="TrapKind.SpinLock"/>: a lock still held after that long was most likely left
+    /// locked by a run that stopped or exited without unlocking it, and waiting on would hang the host
+    /// thread. Null waits forever, as Linux (whose verifier rules out such programs) does.
+    /// </summary>
+    public TimeSpan? SpinLockTimeout { get; init; } = TimeSpan.FromSeconds(1);
 }

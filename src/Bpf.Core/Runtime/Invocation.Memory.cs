@@ -182,6 +182,15 @@ public sealed partial class Invocation
         return (nint)address;
     }
 
+    /// <summary>
+    /// True if the program may read <paramref name="size"/> bytes at <paramref name="address"/>: in
+    /// checked mode its live stack frames and its regions; without checked mode (no frames are
+    /// tracked) the regions the run was given. For helpers that must answer a bad pointer with an
+    /// error instead of a trap (probe reads) and that scan strings of unknown length.
+    /// </summary>
+    public bool CanRead(ulong address, long size) =>
+        size == 0 || (size > 0 && size <= int.MaxValue && IsAccessible(address, (int)size, write: false));
+
     /// <summary>Like <see cref="HelperRead"/> for memory the helper will write.</summary>
     public nint HelperWrite(ulong address, long size)
     {

@@ -17,4 +17,9 @@ public enum TrapKind
     BadCallTarget,
     /// <summary>An instruction refers to something (a map, a kfunc) that nothing resolved.</summary>
     Unresolved,
+    /// <summary>
+    /// A <c>bpf_spin_lock</c> the run cannot take (it already holds it, or it stayed held past
+    /// <see cref="ExecutionOptions.SpinLockTimeout"/>) or a <c>bpf_spin_unlock</c> of a lock the run does not hold.
+    /// </summary>
+    SpinLock,
 }
