@@ -174,6 +174,19 @@ public class ObjectLoaderTests(string engineName)
     }
 
     [Test]
+    public void MemFunctionsRunAsBuiltInKfuncs()
+    {
+        using var obj = Load("externs");
+        var data = Enumerable.Range(1, 21).Select(i => (byte)i).ToArray(); // 21 bytes: n = 21 & 15 = 5
+        var expected = (byte[])data.Clone();
+        Array.Copy(data, 0, expected, 1, 5); // memmove(data + 1, data, 5)
+        var memory = (byte[])data.Clone();
+        // memcmp(buffer, data + 1, 5) == 0, and buffer[15] is still memset's 0xaa.
+        Assert.That((int)obj.Programs["copy_and_compare"].Prepare(_engine).Run(memory), Is.EqualTo(1000 + 0xaa));
+        Assert.That(memory, Is.EqualTo(expected), "memmove moved the first five bytes up by one");
+    }
+
+    [Test]
     public void UnknownExternFunctionsFailTheLoadWithTheirName()
     {
         var error = Assert.Throws<BpfLoadException>(() =>
