@@ -79,4 +79,15 @@ public class ObjectCommandTests
             Assert.That(run.Error, Does.Not.Contain("   at "), "no stack trace");
         }
     }
+
+    [TestCase("jit")]
+    [TestCase("interpreter")]
+    public void TracePrintkLinesArePrinted(string engine)
+    {
+        var memory = Path.Combine(TestContext.CurrentContext.WorkDirectory, "printk.hex");
+        File.WriteAllText(memory, "ab 01 02");
+        var run = ToolRun.Invoke("run", RepositoryFiles.TestObject("printk"), "--mem", memory, "--engine", engine);
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
+        Assert.That(run.OutLines, Is.EqualTo(new[] { "trace: length=3 first=ab", "0000000000000000" }));
+    }
 }
