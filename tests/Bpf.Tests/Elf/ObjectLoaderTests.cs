@@ -51,6 +51,25 @@ public class ObjectLoaderTests(string engineName)
     }
 
     [Test]
+    public void RelaRelocationsWithExplicitAddendsLinkTheSame()
+    {
+        var globals = RelaObjects.Convert(File.ReadAllBytes(RepositoryFiles.TestObject("globals")));
+        Assert.That(ElfFile.Parse(globals).Sections.Count(s => s.Type == ElfSectionType.RelocationsWithAddends), Is.GreaterThan(0));
+        Assert.That(ElfFile.Parse(globals).Sections.Any(s => s.Type == ElfSectionType.Relocations), Is.False);
+        using (var obj = BpfObject.Load(globals))
+        {
+            Assert.That((int)Run(obj.Programs["accumulate"], [2]), Is.EqualTo(100 + 30 * 3));
+            Assert.That(obj.Variable("custom_counter").Get<ulong>(), Is.EqualTo(5 + 7));
+            // The static 'calls' is reached through .bss + 8: the 8 now lives in the RELA addend.
+            Assert.That(obj.Variable("calls").Get<uint>(), Is.EqualTo(2));
+            Assert.That(obj.Variable("runs").Get<ulong>(), Is.EqualTo(1));
+        }
+
+        using var calls = BpfObject.Load(RelaObjects.Convert(File.ReadAllBytes(RepositoryFiles.TestObject("subprograms"))));
+        Assert.That((int)Run(calls.Programs["pythagoras"], [3, 4]), Is.EqualTo(25));
+    }
+
+    [Test]
     public void LicenseAndVersionAreRead()
     {
         using var obj = Load("subprograms");
