@@ -70,6 +70,16 @@ public class ObjectLoaderTests(string engineName)
     }
 
     [Test]
+    public void ASectionWithoutFunctionSymbolsIsOneProgram()
+    {
+        using var obj = Load("anonymous");
+        var program = obj.ProgramList.Single();
+        Assert.That(program.Name, Is.EqualTo("socket"));
+        Assert.That(program.Type.Kind, Is.EqualTo(BpfProgramKind.SocketFilter));
+        Assert.That(program.Code.Length, Is.EqualTo(2));
+    }
+
+    [Test]
     public void LicenseAndVersionAreRead()
     {
         using var obj = Load("subprograms");
@@ -236,7 +246,7 @@ public class ObjectLoaderTests(string engineName)
     [Test]
     public void EveryTestSourceHasItsObject()
     {
-        foreach (var source in Directory.GetFiles(RepositoryFiles.TestObjects, "*.c"))
+        foreach (var source in Directory.GetFiles(RepositoryFiles.TestObjects, "*.c").Concat(Directory.GetFiles(RepositoryFiles.TestObjects, "*.s")))
             Assert.That(File.Exists(Path.ChangeExtension(source, ".o")), $"{source} has no object: run tests/Bpf.Tests/Elf/Objects/build.sh");
     }
 
