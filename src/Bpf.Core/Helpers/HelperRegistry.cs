@@ -102,6 +102,11 @@ public sealed class HelperRegistry
         registry.Register(LinuxHelper.Loop, CallbackHelpers.Loop);
         registry.Register(LinuxHelper.SpinLock, SpinLockHelpers.Lock);
         registry.Register(LinuxHelper.SpinUnlock, SpinLockHelpers.Unlock);
+        registry.Register(LinuxHelper.RingbufOutput, RingBufferHelpers.Output);
+        registry.Register(LinuxHelper.RingbufReserve, RingBufferHelpers.Reserve);
+        registry.Register(LinuxHelper.RingbufSubmit, RingBufferHelpers.Submit);
+        registry.Register(LinuxHelper.RingbufDiscard, RingBufferHelpers.Discard);
+        registry.Register(LinuxHelper.RingbufQuery, RingBufferHelpers.Query);
         return registry;
     }
 }

@@ -24,6 +24,7 @@ public static class MapFactory
             BpfMapType.Queue => new QueueMap(definition),
             BpfMapType.Stack => new StackMap(definition),
             BpfMapType.BloomFilter => new BloomFilterMap(definition),
+            BpfMapType.Ringbuf => new RingBufferMap(definition),
             _ => throw new NotSupportedException($"map {definition.Name}: map type {definition.Type} is not supported"),
         };
     }

@@ -9,6 +9,7 @@ namespace Bpf.Runtime;
 public abstract class BpfExecutable
 {
     private readonly MemoryRegion[] _mapRegions;
+    private readonly Maps.BpfMap[] _arenas;
 
     /// <summary>Wraps a prepared program.</summary>
     protected BpfExecutable(ProgramImage image, ExecutionOptions options)
@@ -17,7 +18,9 @@ public abstract class BpfExecutable
         ArgumentNullException.ThrowIfNull(options);
         Image = image;
         Options = options;
-        _mapRegions = options.Checked ? image.Maps.SelectMany(m => m.ValueRegions).Distinct().ToArray() : [];
+        // An arena's pages come and go after the program is prepared: its regions are read at each run.
+        _arenas = options.Checked ? image.Maps.Where(m => m.ArenaBase != 0).ToArray() : [];
+        _mapRegions = options.Checked ? image.Maps.Where(m => m.ArenaBase == 0).SelectMany(m => m.ValueRegions).Distinct().ToArray() : [];
     }
 
     /// <summary>The program with its maps and kfuncs.</summary>
@@ -101,6 +104,8 @@ public abstract class BpfExecutable
         invocation.Program = this;
         foreach (var region in _mapRegions)
             invocation.AddRegion(region.Start, region.Length, region.Writable);
+        foreach (var arena in _arenas)
+            invocation.AllowMapAccess(arena);
         return Execute(r1, r2, r3, r4, r5, invocation);
     }
 }

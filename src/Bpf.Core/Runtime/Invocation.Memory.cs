@@ -19,6 +19,50 @@ public sealed partial class Invocation
         _regions[_regionCount++] = new MemoryRegion(start, length, writable);
     }
 
+    /// <summary>
+    /// Takes back, for the rest of the run, access to <paramref name="length"/> bytes at
+    /// <paramref name="start"/>: regions overlapping them shrink, split or go. Helpers call it when
+    /// memory they handed out stops being the program's (freed arena pages, a submitted ring buffer
+    /// record), so that checked mode stops the program from touching it.
+    /// </summary>
+    public void RemoveRegion(nint start, nint length)
+    {
+        if (length <= 0)
+            return;
+        ulong removedStart = (ulong)start;
+        ulong removedEnd = removedStart + (ulong)length;
+        int kept = 0;
+        int count = _regionCount;
+        for (int i = 0; i < count; i++)
+        {
+            var region = _regions[i];
+            ulong regionStart = (ulong)region.Start;
+            ulong regionEnd = regionStart + (ulong)region.Length;
+            if (regionEnd <= removedStart || regionStart >= removedEnd)
+            {
+                _regions[kept++] = region;
+                continue;
+            }
+
+            // Order is kept (the first region holding an address decides whether it is writable); the
+            // piece after the removed range, if any, goes to the end.
+            if (regionStart < removedStart)
+                _regions[kept++] = region with { Length = (nint)(removedStart - regionStart) };
+            if (regionEnd > removedEnd)
+            {
+                if (_regionCount == _regions.Length)
+                    Array.Resize(ref _regions, _regions.Length * 2);
+                _regions[_regionCount++] = region with { Start = (nint)removedEnd, Length = (nint)(regionEnd - removedEnd) };
+            }
+        }
+
+        // Regions appended past the scanned ones (right-hand pieces) move down behind the kept ones.
+        for (int i = count; i < _regionCount; i++)
+            _regions[kept++] = _regions[i];
+        _regionCount = kept;
+        _hotLength = 0; // the cached region may be the one that went
+    }
+
     // The members below are called by compiled code and by the interpreter.
 
     /// <summary>Checks a load of <paramref name="size"/> bytes and returns the address as a pointer.</summary>
