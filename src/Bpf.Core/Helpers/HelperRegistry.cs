@@ -107,6 +107,7 @@ public sealed class HelperRegistry
         registry.Register(LinuxHelper.RingbufSubmit, RingBufferHelpers.Submit);
         registry.Register(LinuxHelper.RingbufDiscard, RingBufferHelpers.Discard);
         registry.Register(LinuxHelper.RingbufQuery, RingBufferHelpers.Query);
+        registry.Register(LinuxHelper.PerfEventOutput, PerfEventHelpers.Output);
         return registry;
     }
 }

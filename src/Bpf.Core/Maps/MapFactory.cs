@@ -25,6 +25,7 @@ public static class MapFactory
             BpfMapType.Stack => new StackMap(definition),
             BpfMapType.BloomFilter => new BloomFilterMap(definition),
             BpfMapType.Ringbuf => new RingBufferMap(definition),
+            BpfMapType.PerfEventArray => new PerfEventArrayMap(definition),
             _ => throw new NotSupportedException($"map {definition.Name}: map type {definition.Type} is not supported"),
         };
     }
