@@ -13,6 +13,8 @@ internal static class BuiltInKfuncs
         registry.Register("memcpy", MemoryKfuncs.Memcpy);
         registry.Register("memmove", MemoryKfuncs.Memmove);
         registry.Register("memcmp", MemoryKfuncs.Memcmp);
+        registry.Register("bpf_arena_alloc_pages", ArenaKfuncs.AllocPages);
+        registry.Register("bpf_arena_free_pages", ArenaKfuncs.FreePages);
         return registry;
     }
 }

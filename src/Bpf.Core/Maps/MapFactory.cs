@@ -26,6 +26,7 @@ public static class MapFactory
             BpfMapType.BloomFilter => new BloomFilterMap(definition),
             BpfMapType.Ringbuf => new RingBufferMap(definition),
             BpfMapType.PerfEventArray => new PerfEventArrayMap(definition),
+            BpfMapType.Arena => new ArenaMap(definition),
             _ => throw new NotSupportedException($"map {definition.Name}: map type {definition.Type} is not supported"),
         };
     }
