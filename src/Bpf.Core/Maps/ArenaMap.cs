@@ -41,9 +41,15 @@ public sealed unsafe class ArenaMap : BpfMap
     /// <exception cref="PlatformNotSupportedException">The system is not Linux or Windows, or the process is not 64-bit.</exception>
     /// <exception cref="InvalidOperationException">The system refused the address space.</exception>
     public ArenaMap(BpfMapDefinition definition)
-        : base(Validate(definition))
+        : this(Validate(definition), ArenaAddressSpace.Reserve(definition.MapExtra & ~0xFFFF_FFFFUL))
     {
-        _reservation = ArenaAddressSpace.Reserve(definition.MapExtra & ~0xFFFF_FFFFUL);
+    }
+
+    // The address space is reserved before the map gets a handle, so that a refusal leaves no half-made map behind one.
+    private ArenaMap(BpfMapDefinition definition, nint reservation)
+        : base(definition)
+    {
+        _reservation = reservation;
         _userStart = (ulong)_reservation + (uint)definition.MapExtra;
         _allocated = new ulong[(definition.MaxEntries + 63) / 64];
     }

@@ -105,7 +105,10 @@ public abstract class BpfExecutable
         foreach (var region in _mapRegions)
             invocation.AddRegion(region.Start, region.Length, region.Writable);
         foreach (var arena in _arenas)
-            invocation.AllowMapAccess(arena);
+        {
+            foreach (var region in arena.ValueRegions)
+                invocation.AddRegion(region.Start, region.Length, region.Writable);
+        }
         return Execute(r1, r2, r3, r4, r5, invocation);
     }
 }
