@@ -1,0 +1,39 @@
+using Bpf.Maps;
+using Bpf.Runtime;
+using Bpf.Runtime.Contexts;
+using Bpf.Tests.Runtime;
+using Bpf.Tests.Samples;
+
+namespace Bpf.Tests.Maps;
+
+/// <summary>
+/// samples/bpf/arena.c from its object on every engine, in checked mode and not: the program
+/// allocates an arena page on its first run, keeps its address in a global and counts packet lengths
+/// in it; the host reads the histogram from the same page.
+/// </summary>
+[TestFixtureSource(typeof(Engines), nameof(Engines.Names))]
+public sealed class ArenaSampleTests(string engineName)
+{
+    [TestCase(true)]
+    [TestCase(false)]
+    public void TheHistogramIsCountedInAnArenaPage(bool isChecked)
+    {
+        using var obj = BpfObject.Load(RepositoryFiles.SampleObject("arena"));
+        var arena = (ArenaMap)obj.Map("arena");
+        var program = obj.Programs["length_histogram"].Prepare(Engines.Get(engineName), ExecutionOptions.Default with { Checked = isChecked });
+        int[] lengths = [60, 64, 130, 60, 3000, 14];
+        foreach (int length in lengths)
+            Assert.That(XdpContext.Run(program, Packets.Ethernet(0x0800, length)).Action, Is.EqualTo(XdpAction.Pass));
+
+        var expected = new ulong[32];
+        foreach (int length in lengths)
+            expected[Math.Min(length / 64, 31)]++;
+        var histogram = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ulong>(arena.AsSpan(0, 32 * 8)).ToArray();
+        Assert.Multiple(() =>
+        {
+            Assert.That(obj.Variable("histogram").Get<ulong>(), Is.EqualTo(arena.UserStart), "the global holds the page's address");
+            Assert.That(arena.AllocatedPages, Is.EqualTo(1), "allocated once");
+            Assert.That(histogram, Is.EqualTo(expected));
+        });
+    }
+}
