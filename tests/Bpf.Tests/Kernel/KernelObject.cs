@@ -100,6 +100,9 @@ internal sealed unsafe partial class KernelObject : IDisposable
             Check(bpf_map_update_elem(fd, k, v, 0), $"updating {map}");
     }
 
+    /// <summary>The file descriptor of a map of the loaded object (to map a ring buffer's pages, say).</summary>
+    public int MapDescriptor(string map) => bpf_map__fd(FindMap(map));
+
     /// <summary>Every entry of a map of the loaded object, by key (hex), for comparison.</summary>
     public Dictionary<string, string> Entries(string map, int keySize, int valueSize)
     {
