@@ -108,4 +108,51 @@ public class BpfSampleTests(string engineName)
         using var obj = Load("loops");
         Assert.That((int)obj.Programs["sum_of_squares_with_iterator"].Prepare(_engine).Run([(byte)n]), Is.EqualTo(expected));
     }
+
+    [Test]
+    public void ArenaHistogramIsSharedWithTheHost()
+    {
+        using var obj = Load("arena");
+        var run = obj.Programs["length_histogram"].Prepare(_engine);
+        foreach (int length in new[] { 60, 60, 100, 1500, 5000 })
+            Assert.That(XdpContext.Run(run, Packets.Ethernet(Packets.Ipv4, length)).Action, Is.EqualTo(XdpAction.Pass));
+        ulong page = obj.Variable("histogram").Get<ulong>();
+        Assert.That(page, Is.Not.Zero, "the program allocated its page");
+        var arena = obj.Map("arena");
+        Assert.That(page & 0xFFFF_FFFF_0000_0000, Is.EqualTo(arena.ArenaBase & 0xFFFF_FFFF_0000_0000));
+        var buckets = new ulong[32];
+        unsafe
+        {
+            new ReadOnlySpan<ulong>((void*)page, 32).CopyTo(buckets);
+        }
+
+        var expected = new ulong[32];
+        foreach (int length in new[] { 60, 60, 100, 1500, 5000 })
+            expected[Math.Min(length / 64, 31)]++;
+        Assert.That(buckets, Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void RingBufferEventsReachTheHost()
+    {
+        using var obj = Load("ringbuf_events");
+        var run = obj.Programs["report_packets"].Prepare(_engine);
+        byte[][] packets = [Packets.Ipv4To("10.0.0.1", protocol: 6), Packets.Ethernet(Packets.Arp), Packets.Ipv4To("10.0.0.2", protocol: 17, length: 100), Packets.Ethernet(Packets.Ipv6)];
+        foreach (var packet in packets)
+            XdpContext.Run(run, packet);
+        var records = ConsumeAll(obj.Map("events"));
+        // Two IPv4 records (the others were discarded), then the summary of the 4th packet.
+        Assert.That(records, Has.Count.EqualTo(3));
+        Assert.That(records.Select(r => (BinaryPrimitives.ReadUInt32LittleEndian(r.AsSpan(8)), BinaryPrimitives.ReadUInt16LittleEndian(r.AsSpan(12)), r[14], r[15])),
+            Is.EqualTo(new[] { (64u, Packets.Ipv4, (byte)6, (byte)1), (100u, Packets.Ipv4, (byte)17, (byte)1), (4u, (ushort)0, (byte)0, (byte)2) }));
+        Assert.That(BinaryPrimitives.ReadUInt64LittleEndian(records[0]), Is.Not.Zero, "timestamp");
+        Assert.That(obj.Variable("packets_seen").Get<ulong>(), Is.EqualTo(4));
+    }
+
+    private static List<byte[]> ConsumeAll(BpfMap map)
+    {
+        var records = new List<byte[]>();
+        ((RingBufferMap)map).Consume(record => records.Add(record.ToArray()));
+        return records;
+    }
 }
