@@ -1,0 +1,419 @@
+using Bpf.Isa;
+using Bpf.Maps;
+
+namespace Bpf.Verification;
+
+/// <summary>Calls: helpers by their prototypes, kfuncs, BPF-to-BPF calls, callbacks, and exits.</summary>
+public sealed partial class ProgramVerifier
+{
+    private Step CallHelper(int pc, int id, VerifierState state)
+    {
+        string name = LinuxHelpers.NameOf(id) ?? $"helper {id}";
+        RegisterState result = RegisterState.UnknownScalar;
+        switch ((LinuxHelper)id)
+        {
+            case LinuxHelper.MapLookupElem or LinuxHelper.MapLookupPercpuElem:
+            {
+                var map = MapArgument(pc, state, 1, name);
+                state = MemoryArgument(pc, state, 2, KeySizeOf(map), write: false, name, "the key");
+                if (id == (int)LinuxHelper.MapLookupPercpuElem)
+                    ScalarArgument(pc, state, 3, name);
+                (state, int nullId) = state.TakeId();
+                result = map.Map?.Type is BpfMapType.ArrayOfMaps or BpfMapType.HashOfMaps
+                    ? new RegisterState(RegisterKind.MapPointer, Scalar.Constant(0), MaybeNull: true, Id: nullId, Size: map.Map.Definition.InnerMap?.ValueSize ?? 0, Origin: pc)
+                    : new RegisterState(RegisterKind.MapValue, Scalar.Constant(0), MaybeNull: true, Id: nullId, Map: map.Map, Size: ValueSizeOf(map), Origin: pc,
+                        ReadOnly: map.Map is { } m && (m.Flags & BpfMapFlags.ReadOnlyProgram) != 0);
+                break;
+            }
+
+            case LinuxHelper.MapUpdateElem:
+            {
+                var map = MapArgument(pc, state, 1, name);
+                state = MemoryArgument(pc, state, 2, KeySizeOf(map), write: false, name, "the key");
+                state = MemoryArgument(pc, state, 3, ValueSizeOf(map), write: false, name, "the value");
+                ScalarArgument(pc, state, 4, name);
+                break;
+            }
+
+            case LinuxHelper.MapDeleteElem:
+                state = MemoryArgument(pc, state, 2, KeySizeOf(MapArgument(pc, state, 1, name)), write: false, name, "the key");
+                break;
+            case LinuxHelper.MapPushElem:
+                state = MemoryArgument(pc, state, 2, ValueSizeOf(MapArgument(pc, state, 1, name)), write: false, name, "the value");
+                ScalarArgument(pc, state, 3, name);
+                break;
+            case LinuxHelper.MapPopElem or LinuxHelper.MapPeekElem:
+                state = MemoryArgument(pc, state, 2, ValueSizeOf(MapArgument(pc, state, 1, name)), write: true, name, "the value");
+                break;
+            case LinuxHelper.KtimeGetNs or LinuxHelper.GetPrandomU32 or LinuxHelper.GetSmpProcessorId or LinuxHelper.GetCurrentPidTgid
+                or LinuxHelper.GetCurrentUidGid or LinuxHelper.Jiffies64 or LinuxHelper.KtimeGetBootNs or LinuxHelper.KtimeGetCoarseNs
+                or LinuxHelper.KtimeGetTaiNs or LinuxHelper.GetNumaNodeId or LinuxHelper.GetCurrentTask:
+                break;
+            case LinuxHelper.GetCurrentComm:
+                state = SizedMemoryArgument(pc, state, 1, 2, write: true, name);
+                break;
+            case LinuxHelper.TracePrintk:
+                state = SizedMemoryArgument(pc, state, 1, 2, write: false, name);
+                break;
+            case LinuxHelper.TraceVprintk:
+                state = SizedMemoryArgument(pc, state, 1, 2, write: false, name);
+                state = SizedMemoryArgument(pc, state, 3, 4, write: false, name, nullable: true);
+                break;
+            case LinuxHelper.Snprintf:
+                state = SizedMemoryArgument(pc, state, 1, 2, write: true, name);
+                state = MemoryArgument(pc, state, 3, 1, write: false, name, "the format");
+                state = SizedMemoryArgument(pc, state, 4, 5, write: false, name, nullable: true);
+                break;
+            case LinuxHelper.ProbeRead or LinuxHelper.ProbeReadStr or LinuxHelper.ProbeReadUser or LinuxHelper.ProbeReadKernel
+                or LinuxHelper.ProbeReadUserStr or LinuxHelper.ProbeReadKernelStr:
+                state = SizedMemoryArgument(pc, state, 1, 2, write: true, name);
+                Read(pc, state, 3);
+                break;
+            case LinuxHelper.Strncmp:
+                state = SizedMemoryArgument(pc, state, 1, 2, write: false, name);
+                state = MemoryArgument(pc, state, 3, 1, write: false, name, "the second string");
+                break;
+            case LinuxHelper.Strtol or LinuxHelper.Strtoul:
+                state = SizedMemoryArgument(pc, state, 1, 2, write: false, name);
+                ScalarArgument(pc, state, 3, name);
+                state = MemoryArgument(pc, state, 4, 8, write: true, name, "the result");
+                break;
+            case LinuxHelper.CsumDiff:
+                state = SizedMemoryArgument(pc, state, 1, 2, write: false, name, nullable: true);
+                state = SizedMemoryArgument(pc, state, 3, 4, write: false, name, nullable: true);
+                ScalarArgument(pc, state, 5, name);
+                break;
+            case LinuxHelper.TailCall:
+                ContextArgument(pc, state, 1, name);
+                MapArgument(pc, state, 2, name);
+                ScalarArgument(pc, state, 3, name);
+                break;
+            case LinuxHelper.XdpAdjustHead or LinuxHelper.XdpAdjustMeta or LinuxHelper.XdpAdjustTail:
+                ContextArgument(pc, state, 1, name);
+                ScalarArgument(pc, state, 2, name);
+                state = ForgetPacketPointers(state);
+                break;
+            case LinuxHelper.PerfEventOutput:
+                ContextArgument(pc, state, 1, name);
+                MapArgument(pc, state, 2, name);
+                ScalarArgument(pc, state, 3, name);
+                state = SizedMemoryArgument(pc, state, 4, 5, write: false, name);
+                break;
+            case LinuxHelper.RingbufOutput:
+                MapArgument(pc, state, 1, name);
+                state = SizedMemoryArgument(pc, state, 2, 3, write: false, name);
+                ScalarArgument(pc, state, 4, name);
+                break;
+            case LinuxHelper.RingbufReserve:
+            {
+                MapArgument(pc, state, 1, name);
+                var size = ScalarArgument(pc, state, 2, name);
+                if (!size.IsConstant)
+                    throw Reject(DiagnosticCode.InvalidHelperArgument, pc, $"{name}: the size (r2) must be a constant", Describe(2, size));
+                ScalarArgument(pc, state, 3, name);
+                (state, int reservation) = state.TakeId();
+                state = state with { References = state.References.Add(reservation, pc) };
+                result = new RegisterState(RegisterKind.Memory, Scalar.Constant(0), MaybeNull: true, Id: reservation, Size: (long)size.Value.ConstantValue, Origin: pc);
+                break;
+            }
+
+            case LinuxHelper.RingbufSubmit or LinuxHelper.RingbufDiscard:
+            {
+                var record = Read(pc, state, 1);
+                if (record.Kind != RegisterKind.Memory || record.MaybeNull || record.Offset != 0 || !record.Value.IsConstant || !state.References.ContainsKey(record.Id))
+                    throw Reject(DiagnosticCode.InvalidHelperArgument, pc, $"{name}: r1 must be a record from bpf_ringbuf_reserve, unchanged, after its null check", Describe(1, record));
+                ScalarArgument(pc, state, 2, name);
+                state = Release(state, record.Id);
+                result = new RegisterState(RegisterKind.NotInitialized, Scalar.Unknown); // void
+                break;
+            }
+
+            case LinuxHelper.RingbufQuery:
+                MapArgument(pc, state, 1, name);
+                ScalarArgument(pc, state, 2, name);
+                break;
+            case LinuxHelper.Loop:
+            case LinuxHelper.ForEachMapElem:
+                return Callback(pc, (LinuxHelper)id, state, name);
+            default:
+                throw Reject(DiagnosticCode.UnknownHelper, pc, $"{name} has no prototype in the verifier, so calls of it cannot be checked");
+        }
+
+        return Step.Next(pc + 1, AfterCall(state, result));
+    }
+
+    /// <summary>After a helper: r1-r5 are clobbered, r0 is the result.</summary>
+    private static VerifierState AfterCall(VerifierState state, RegisterState result)
+    {
+        for (int r = 1; r <= 5; r++)
+            state = state.With(r, RegisterState.Uninitialized);
+        return state.With(0, result);
+    }
+
+    private static VerifierState Release(VerifierState state, int id)
+    {
+        state = state with { References = state.References.Remove(id) };
+        for (int f = 0; f < state.Frames.Length; f++)
+        {
+            var frame = state.Frames[f];
+            for (int r = 0; r < frame.Registers.Length; r++)
+            {
+                if (frame[r].IsPointer && frame[r].Id == id)
+                    frame = frame.With(r, RegisterState.Uninitialized);
+            }
+
+            state = state.WithFrame(f, frame);
+        }
+
+        return state;
+    }
+
+    /// <summary>Helpers that move the packet make every packet pointer stale (Linux's clear_all_pkt_pointers).</summary>
+    private static VerifierState ForgetPacketPointers(VerifierState state)
+    {
+        for (int f = 0; f < state.Frames.Length; f++)
+        {
+            var frame = state.Frames[f];
+            for (int r = 0; r < frame.Registers.Length; r++)
+            {
+                if (frame[r].Kind is RegisterKind.Packet or RegisterKind.PacketEnd or RegisterKind.PacketMeta)
+                    frame = frame.With(r, RegisterState.Uninitialized);
+            }
+
+            state = state.WithFrame(f, frame);
+        }
+
+        return state;
+    }
+
+    private RegisterState MapArgument(int pc, VerifierState state, int register, string helper)
+    {
+        var map = Read(pc, state, register);
+        if (map.Kind != RegisterKind.MapPointer || map.MaybeNull)
+            throw Reject(DiagnosticCode.InvalidHelperArgument, pc, $"{helper}: r{register} must be a map{(map.MaybeNull ? " (this one may be null: check it first)" : "")}", Describe(register, map));
+        return map;
+    }
+
+    private static int KeySizeOf(RegisterState map) => map.Map?.KeySize ?? 1;
+
+    private static int ValueSizeOf(RegisterState map) => map.Map?.ValueSize ?? (int)map.Size;
+
+    private RegisterState ScalarArgument(int pc, VerifierState state, int register, string helper)
+    {
+        var value = Read(pc, state, register);
+        if (!value.IsScalar)
+            throw Reject(DiagnosticCode.InvalidHelperArgument, pc, $"{helper}: r{register} must be a number, not a pointer", Describe(register, value));
+        return value;
+    }
+
+    private void ContextArgument(int pc, VerifierState state, int register, string helper)
+    {
+        var value = Read(pc, state, register);
+        if (value.Kind != RegisterKind.Context || value.Offset != 0)
+            throw Reject(DiagnosticCode.InvalidHelperArgument, pc, $"{helper}: r{register} must be the program's context", Describe(register, value));
+    }
+
+    /// <summary>A pointer argument to memory of a size in the next register (a constant or a bounded number).</summary>
+    private VerifierState SizedMemoryArgument(int pc, VerifierState state, int pointer, int sizeRegister, bool write, string helper, bool nullable = false)
+    {
+        var size = ScalarArgument(pc, state, sizeRegister, helper);
+        if (size.Value.UMax > int.MaxValue)
+            throw Reject(DiagnosticCode.InvalidHelperArgument, pc, $"{helper}: the size r{sizeRegister} is unbounded; bound it with a check", Describe(sizeRegister, size));
+        var target = Read(pc, state, pointer);
+        if (nullable && target.IsConstant && target.Value.ConstantValue == 0)
+            return state;
+        if (size.Value.UMax == 0)
+            return state;
+        return MemoryArgument(pc, state, pointer, (int)size.Value.UMax, write, helper, $"the {(write ? "output" : "input")} buffer");
+    }
+
+    /// <summary>A pointer argument to <paramref name="size"/> bytes the helper reads (initialized) or writes.</summary>
+    private VerifierState MemoryArgument(int pc, VerifierState state, int register, int size, bool write, string helper, string what)
+    {
+        var pointer = Read(pc, state, register);
+        if (pointer.Kind is not (RegisterKind.Stack or RegisterKind.MapValue or RegisterKind.Memory or RegisterKind.Packet))
+            throw Reject(DiagnosticCode.InvalidHelperArgument, pc, $"{helper}: r{register} ({what}) must point to stack, map value, packet or memory", Describe(register, pointer));
+        if (pointer.Kind != RegisterKind.Stack)
+            return Access(pc, state, register, pointer, 0, Math.Max(size, 1), write, write ? RegisterState.UnknownScalar : null).State;
+
+        if (!pointer.Value.IsConstant)
+            throw Reject(DiagnosticCode.OutOfBounds, pc, $"{helper}: r{register} ({what}) points to the stack at a variable offset", Describe(register, pointer));
+        long at = pointer.Offset + (long)pointer.Value.ConstantValue;
+        if (at < -StackState.FrameSize || at + size > 0)
+            throw Reject(DiagnosticCode.OutOfBounds, pc, $"{helper}: {what} ({size} bytes at fp{at}) is outside the stack frame", Describe(register, pointer));
+        var frame = state.Frames[pointer.Frame];
+        if (write)
+            return state.WithFrame(pointer.Frame, frame with { Stack = frame.Stack.Write((int)at, size, zero: false) });
+        if (!frame.Stack.IsInitialized((int)at, size))
+            throw Reject(DiagnosticCode.UninitializedStack, pc, $"{helper}: {what} ({size} bytes at fp{at}) was not fully written on this path", Describe(register, pointer));
+        return state;
+    }
+
+    /// <summary><c>bpf_loop</c> and <c>bpf_for_each_map_elem</c>: the callback runs as a function with the arguments the helper gives it.</summary>
+    private Step Callback(int pc, LinuxHelper helper, VerifierState state, string name)
+    {
+        var registers = Enumerable.Repeat(RegisterState.Uninitialized, Registers.Count).ToArray();
+        RegisterState function;
+        if (helper == LinuxHelper.Loop)
+        {
+            ScalarArgument(pc, state, 1, name);
+            function = Read(pc, state, 2);
+            registers[1] = RegisterState.FromScalar(Scalar.UnsignedRange(0, (1UL << 23) - 1));
+            registers[2] = CallbackContext(pc, state, 3, name);
+        }
+        else
+        {
+            var map = MapArgument(pc, state, 1, name);
+            function = Read(pc, state, 2);
+            registers[1] = map;
+            registers[2] = new RegisterState(RegisterKind.Memory, Scalar.Constant(0), Size: KeySizeOf(map), ReadOnly: true, Origin: pc);
+            registers[3] = new RegisterState(RegisterKind.MapValue, Scalar.Constant(0), Map: map.Map, Size: ValueSizeOf(map), Origin: pc);
+            registers[4] = CallbackContext(pc, state, 3, name);
+        }
+
+        var flags = ScalarArgument(pc, state, 4, name);
+        if (!flags.IsConstant || flags.Value.ConstantValue != 0)
+            throw Reject(DiagnosticCode.InvalidHelperArgument, pc, $"{name}: flags (r4) must be 0", Describe(4, flags));
+        if (function.Kind != RegisterKind.Function)
+            throw Reject(DiagnosticCode.InvalidHelperArgument, pc, $"{name}: r2 must be a function of the program (lddw of a function)", Describe(2, function));
+        int target = (int)function.Value.ConstantValue;
+        return EnterFunction(pc, state, target, registers, isCallback: true);
+    }
+
+    private RegisterState CallbackContext(int pc, VerifierState state, int register, string helper)
+    {
+        var context = Read(pc, state, register);
+        if (context.IsScalar && !(context.IsConstant && context.Value.ConstantValue == 0))
+            throw Reject(DiagnosticCode.InvalidHelperArgument, pc, $"{helper}: the callback context r{register} must be a pointer or 0", Describe(register, context));
+        return context;
+    }
+
+    private Step CallLocal(int pc, int target, VerifierState state)
+    {
+        var registers = Enumerable.Repeat(RegisterState.Uninitialized, Registers.Count).ToArray();
+        for (int r = 1; r <= 5; r++)
+            registers[r] = state[r];
+        return EnterFunction(pc, state, target, registers, isCallback: false);
+    }
+
+    private Step EnterFunction(int pc, VerifierState state, int target, RegisterState[] registers, bool isCallback)
+    {
+        if (state.Frames.Length >= MaxFrames)
+            throw Reject(DiagnosticCode.InvalidStructure, pc, $"the call nests more than {MaxFrames} frames deep");
+        registers[Registers.FramePointer] = RegisterState.Pointer(RegisterKind.Stack) with { Frame = state.Frames.Length };
+        var frame = new FrameState([.. registers], StackState.Empty, pc + 1, _code.FunctionOf(target).Index, isCallback);
+        return Step.Next(target, state with { Frames = state.Frames.Add(frame) });
+    }
+
+    private Step Exit(int pc, VerifierState state)
+    {
+        var frame = state.Current;
+        var r0 = frame[0];
+        if (r0.Kind == RegisterKind.NotInitialized)
+            throw Reject(DiagnosticCode.InvalidReturnValue, pc, "r0 is not set before exit: the function must return a value");
+        if (state.Frames.Length > 1)
+        {
+            if (r0.Kind == RegisterKind.Stack && r0.Frame == state.Frames.Length - 1)
+                throw Reject(DiagnosticCode.InvalidReturnValue, pc, "returning a pointer into the function's own stack frame, which ends with it", Describe(0, r0));
+            if (frame.IsCallback && (!r0.IsScalar || r0.Value.UMax > 1))
+                throw Reject(DiagnosticCode.InvalidReturnValue, pc, "a callback must return 0 (go on) or 1 (stop)", Describe(0, r0));
+            var caller = state with { Frames = state.Frames.RemoveAt(state.Frames.Length - 1) };
+            var result = frame.IsCallback ? RegisterState.UnknownScalar : r0;
+            return Step.Next(frame.ReturnTo, AfterCall(caller, result));
+        }
+
+        if (!r0.IsScalar)
+            throw Reject(DiagnosticCode.PointerLeak, pc, "the program returns a pointer: its value would leak to the caller", Describe(0, r0));
+        if (state.References.Count > 0)
+        {
+            var (id, origin) = state.References.First();
+            string what = id < 0 ? "an iterator created" : "a ring buffer record reserved";
+            throw Reject(DiagnosticCode.UnreleasedReference, pc, $"{what} at instruction {origin}{SourceOf(origin)} is not released before exit (submit or discard records, destroy iterators)");
+        }
+
+        return Step.End;
+    }
+
+    private string SourceOf(int pc) => _options.SourceLines?.Invoke(pc) is { } line ? $" ({line.Location})" : "";
+
+    private static bool HoldsIterator(VerifierState state) => state.References.Keys.Any(id => id < 0);
+
+    private VerifierState CallKfunc(int pc, int index, VerifierState state)
+    {
+        if ((uint)index >= (uint)_options.Kfuncs.Count)
+            throw Reject(DiagnosticCode.UnknownHelper, pc, $"kfunc {index} is not bound");
+        string name = _options.Kfuncs[index].Name;
+        var result = RegisterState.UnknownScalar;
+        switch (name)
+        {
+            case "bpf_iter_num_new":
+            {
+                var it = IteratorArgument(pc, state, name, expectLive: false, out int slot);
+                ScalarArgument(pc, state, 2, name);
+                ScalarArgument(pc, state, 3, name);
+                (state, int id) = state.TakeId();
+                var frame = state.Frames[it.Frame];
+                state = state.WithFrame(it.Frame, frame with { Stack = frame.Stack.Spill(slot, RegisterState.FromScalar(Scalar.Unknown, -id)) });
+                state = state with { References = state.References.Add(-id, pc) };
+                result = RegisterState.FromScalar(Scalar.Unknown.ZeroExtend32());
+                break;
+            }
+
+            case "bpf_iter_num_next":
+            {
+                IteratorArgument(pc, state, name, expectLive: true, out _);
+                (state, int id) = state.TakeId();
+                result = new RegisterState(RegisterKind.Memory, Scalar.Constant(0), MaybeNull: true, Id: id, Size: 4, ReadOnly: true, Origin: pc);
+                break;
+            }
+
+            case "bpf_iter_num_destroy":
+            {
+                var it = IteratorArgument(pc, state, name, expectLive: true, out int slot);
+                var frame = state.Frames[it.Frame];
+                int id = frame.Stack.SpillAt(slot)!.Value.Id;
+                state = state.WithFrame(it.Frame, frame with { Stack = frame.Stack.Write(slot, 8, zero: false) });
+                state = state with { References = state.References.Remove(id) };
+                result = RegisterState.Uninitialized;
+                break;
+            }
+
+            case "memset":
+                state = SizedMemoryArgument(pc, state, 1, 3, write: true, name);
+                ScalarArgument(pc, state, 2, name);
+                result = state[1];
+                break;
+            case "memcpy" or "memmove":
+                state = SizedMemoryArgument(pc, state, 2, 3, write: false, name);
+                state = SizedMemoryArgument(pc, state, 1, 3, write: true, name);
+                result = state[1];
+                break;
+            case "memcmp":
+                state = SizedMemoryArgument(pc, state, 1, 3, write: false, name);
+                state = SizedMemoryArgument(pc, state, 2, 3, write: false, name);
+                break;
+            default:
+                throw Reject(DiagnosticCode.UnknownHelper, pc, $"kfunc {name} has no prototype in the verifier, so calls of it cannot be checked");
+        }
+
+        return AfterCall(state, result);
+    }
+
+    /// <summary>r1 of an iterator kfunc: an 8-byte aligned stack slot, holding a live iterator or not as <paramref name="expectLive"/> says.</summary>
+    private RegisterState IteratorArgument(int pc, VerifierState state, string kfunc, bool expectLive, out int slot)
+    {
+        var it = Read(pc, state, 1);
+        if (it.Kind != RegisterKind.Stack || !it.Value.IsConstant || (it.Offset + (long)it.Value.ConstantValue) % 8 != 0)
+            throw Reject(DiagnosticCode.InvalidHelperArgument, pc, $"{kfunc}: r1 must point to an 8-byte aligned struct bpf_iter_num on the stack", Describe(1, it));
+        slot = (int)(it.Offset + (long)it.Value.ConstantValue);
+        if (slot < -StackState.FrameSize || slot + 8 > 0)
+            throw Reject(DiagnosticCode.OutOfBounds, pc, $"{kfunc}: the iterator at fp{slot} is outside the frame", Describe(1, it));
+        var spilled = state.Frames[it.Frame].Stack.SpillAt(slot);
+        bool live = spilled is { } s && state.References.ContainsKey(s.Id) && s.Id < 0;
+        if (expectLive && !live)
+            throw Reject(DiagnosticCode.InvalidHelperArgument, pc, $"{kfunc}: fp{slot} holds no iterator made by bpf_iter_num_new", Describe(1, it));
+        if (!expectLive && live)
+            throw Reject(DiagnosticCode.UnreleasedReference, pc, $"{kfunc}: fp{slot} already holds a live iterator; destroy it first", Describe(1, it));
+        return it;
+    }
+}

@@ -1,0 +1,196 @@
+using System.Collections.Immutable;
+using Bpf.Isa;
+using Bpf.Runtime.Contexts;
+
+namespace Bpf.Verification;
+
+/// <summary>
+/// Proves a program safe by abstract interpretation in the style of the Linux verifier: every
+/// path is followed from the entry with what is known of each register and stack byte; branches
+/// fork the state and narrow it on each side; states at jump targets are kept, and a path whose
+/// state an already explored one covers is cut short (pruning). The first unsafe instruction ends
+/// verification with a <see cref="VerificationDiagnostic"/>.
+/// </summary>
+/// <remarks>
+/// The exploration, the instruction semantics and the calls live in the partial files
+/// <c>ProgramVerifier.*.cs</c>. An internal <see cref="Rejection"/> carries the diagnostic out of
+/// the instruction that found it.
+/// </remarks>
+public sealed partial class ProgramVerifier
+{
+    /// <summary>Linux's limit on nested calls: the main function and seven more frames.</summary>
+    public const int MaxFrames = 8;
+
+    private readonly Bytecode _code;
+    private readonly VerifierOptions _options;
+    private readonly Dictionary<int, List<Checkpoint>> _visited = new();
+    private readonly bool[] _prunePoint;
+    private readonly List<string>? _log;
+    private long _processed;
+    private int _stored;
+    private int _pruned;
+
+    private ProgramVerifier(Bytecode code, VerifierOptions options)
+    {
+        _code = code;
+        _options = options;
+        _prunePoint = FindPrunePoints(code);
+        _log = options.Log ? [] : null;
+    }
+
+    /// <summary>Verifies <paramref name="code"/> against <paramref name="options"/>.</summary>
+    public static VerificationResult Verify(Bytecode code, VerifierOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(code);
+        var verifier = new ProgramVerifier(code, options ?? new VerifierOptions());
+        var diagnostics = new List<VerificationDiagnostic>();
+        try
+        {
+            verifier.CheckReachability();
+            verifier.Explore();
+        }
+        catch (Rejection rejection)
+        {
+            diagnostics.Add(rejection.Diagnostic);
+        }
+
+        return new VerificationResult(diagnostics, verifier._processed, verifier._stored, verifier._pruned, verifier._log);
+    }
+
+    /// <summary>A diagnostic on its way out of the instruction that found it.</summary>
+    private sealed class Rejection(VerificationDiagnostic diagnostic) : Exception(diagnostic.ToString())
+    {
+        public VerificationDiagnostic Diagnostic { get; } = diagnostic;
+    }
+
+    /// <summary>
+    /// A state kept at a prune point, with the number of paths still being explored from it:
+    /// only a state whose paths all ended safely may cover another (a state still being explored
+    /// and equal to the current one means a loop that makes no progress).
+    /// </summary>
+    private sealed class Checkpoint(VerifierState state, Checkpoint? parent)
+    {
+        public VerifierState State { get; } = state;
+
+        public Checkpoint? Parent { get; } = parent;
+
+        public int Branches { get; set; } = 1;
+
+        public bool Complete => Branches == 0;
+    }
+
+    /// <summary>A path waiting to be explored: where it continues and with what.</summary>
+    private sealed record PendingPath(int Pc, VerifierState State, Checkpoint? Last);
+
+    private Rejection Reject(DiagnosticCode code, int pc, string message, params string[] registers) =>
+        new(new VerificationDiagnostic(code, pc, InstructionText(pc), message, _options.SourceLines?.Invoke(pc), registers));
+
+    private string InstructionText(int pc) =>
+        pc >= 0 && pc < _code.Length && _code.InfoAt(pc) is not null ? Disassembler.Format(_code.Instructions, pc) : "";
+
+    /// <summary>"r3 = map_value(...)" for a diagnostic's register list.</summary>
+    private static string Describe(int register, RegisterState state) => $"r{register} = {state}";
+
+    /// <summary>
+    /// Prune points, as Linux chooses them: jump targets and the instructions after conditional
+    /// jumps and calls (where paths meet or fork).
+    /// </summary>
+    private static bool[] FindPrunePoints(Bytecode code)
+    {
+        var points = new bool[code.Length + 1];
+        for (int pc = 0; pc < code.Length; pc++)
+        {
+            var info = code.InfoAt(pc);
+            if (info is null)
+                continue;
+            if (info.IsJump && info.TargetOf(code[pc], pc) is { } target)
+                points[target] = true;
+            if (info.IsConditionalJump || info.Operation is Operation.Call or Operation.CallLocal or Operation.CallKfunc)
+                points[pc + 1] = true;
+        }
+
+        return points;
+    }
+
+    /// <summary>
+    /// Linux's first pass: every instruction must be reachable from the entry through the control
+    /// flow graph (both sides of every branch, calls into their functions), whether or not the
+    /// values make a side impossible.
+    /// </summary>
+    private void CheckReachability()
+    {
+        var reached = new bool[_code.Length];
+        var work = new Stack<int>();
+        void Reach(int pc)
+        {
+            if (pc >= 0 && pc < _code.Length && !reached[pc])
+            {
+                reached[pc] = true;
+                work.Push(pc);
+            }
+        }
+
+        Reach(0);
+        while (work.TryPop(out int pc))
+        {
+            var info = _code.InfoAt(pc)!;
+            var instruction = _code[pc];
+            switch (info.Operation)
+            {
+                case Operation.Exit:
+                    break;
+                case Operation.Ja or Operation.Ja32:
+                    Reach((int)info.TargetOf(instruction, pc)!.Value);
+                    break;
+                case Operation.CallLocal:
+                    Reach((int)info.TargetOf(instruction, pc)!.Value);
+                    Reach(pc + 1);
+                    break;
+                case Operation.LoadImm64:
+                    if (info.PseudoSource == LoadImm64Source.Function)
+                        Reach((int)info.TargetOf(instruction, pc)!.Value);
+                    Reach(pc + 2);
+                    break;
+                default:
+                    if (info.IsConditionalJump)
+                        Reach((int)info.TargetOf(instruction, pc)!.Value);
+                    Reach(pc + 1);
+                    break;
+            }
+        }
+
+        for (int pc = 0; pc < _code.Length; pc++)
+        {
+            if (!reached[pc] && _code.InfoAt(pc) is not null)
+                throw Reject(DiagnosticCode.UnreachableInstruction, pc, $"instruction {pc} is unreachable: no path from the entry leads to it");
+        }
+    }
+
+    /// <summary>The state at the program's entry, by program type.</summary>
+    private VerifierState InitialState()
+    {
+        var registers = Enumerable.Repeat(RegisterState.Uninitialized, Registers.Count).ToArray();
+        registers[Registers.FramePointer] = RegisterState.Pointer(RegisterKind.Stack);
+        var sizes = ImmutableDictionary<int, long>.Empty;
+        int nextId = 1;
+        if (_options.Type.Context is { } layout)
+        {
+            registers[1] = RegisterState.Pointer(RegisterKind.Context);
+        }
+        else
+        {
+            // Raw memory: r1 points to r2 bytes. The length is a scalar linked to the memory by an
+            // id, so a check of r2 (or a copy) proves how much of r1 may be read.
+            int length = nextId++;
+            registers[1] = new RegisterState(RegisterKind.Memory, Scalar.Constant(0), Id: length, Size: -1);
+            registers[2] = RegisterState.FromScalar(Scalar.Unknown, length);
+            sizes = sizes.Add(length, 0);
+        }
+
+        var frame = new FrameState([.. registers], StackState.Empty, -1, 0);
+        return new VerifierState([frame], sizes, ImmutableDictionary<int, int>.Empty, nextId);
+    }
+
+    /// <summary>The context layout of the program type, or null for raw memory.</summary>
+    private ContextLayout? Context => _options.Type.Context;
+}

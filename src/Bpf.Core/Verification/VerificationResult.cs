@@ -1,0 +1,18 @@
+namespace Bpf.Verification;
+
+/// <summary>The verdict on one program and what verifying it took.</summary>
+/// <param name="Diagnostics">Why the program was rejected; empty when it was accepted.</param>
+/// <param name="InstructionsProcessed">Instructions the verifier interpreted, over all paths (the kernel's "processed" count).</param>
+/// <param name="StatesStored">States kept at prune points.</param>
+/// <param name="StatesPruned">Paths cut short because an explored state covered them.</param>
+/// <param name="Log">The per-instruction log when it was asked for, else null.</param>
+public sealed record VerificationResult(
+    IReadOnlyList<VerificationDiagnostic> Diagnostics,
+    long InstructionsProcessed,
+    int StatesStored,
+    int StatesPruned,
+    IReadOnlyList<string>? Log)
+{
+    /// <summary>True when the program is safe.</summary>
+    public bool IsAccepted => Diagnostics.Count == 0;
+}

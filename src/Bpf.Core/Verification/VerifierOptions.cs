@@ -1,0 +1,38 @@
+using Bpf.Elf.Btf;
+using Bpf.Helpers;
+using Bpf.Maps;
+using Bpf.Runtime;
+
+namespace Bpf.Verification;
+
+/// <summary>What a program is verified against: its type, the maps and kfuncs its references name, and what to report.</summary>
+public sealed record VerifierOptions
+{
+    /// <summary>The program type: what r1 is at entry and what the return value may be.</summary>
+    public ProgramType Type { get; init; } = ProgramType.RawMemory;
+
+    /// <summary>The maps <c>lddw</c> map indices refer to.</summary>
+    public IReadOnlyList<BpfMap> Maps { get; init; } = [];
+
+    /// <summary>The kfuncs kfunc calls refer to.</summary>
+    public IReadOnlyList<KfuncDefinition> Kfuncs { get; init; } = [];
+
+    /// <summary>The source line of an instruction, for diagnostics (null when the program has no line info).</summary>
+    public Func<int, BtfLineInfo?>? SourceLines { get; init; }
+
+    /// <summary>The most instructions the verifier interprets over all paths before giving up, as Linux's 1,000,000.</summary>
+    public long InstructionBudget { get; init; } = 1_000_000;
+
+    /// <summary>Keep a log of the state at each instruction (<c>bpfjit verify --log</c>).</summary>
+    public bool Log { get; init; }
+
+    /// <summary>Refuse pointers leaking into maps and the return value, as Linux does for unprivileged programs.</summary>
+    public bool Unprivileged { get; init; }
+
+    /// <summary>The options for a program image: its type, maps and kfuncs.</summary>
+    public static VerifierOptions For(ProgramImage image, Func<int, BtfLineInfo?>? sourceLines = null)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        return new VerifierOptions { Type = image.Type, Maps = image.Maps, Kfuncs = image.Kfuncs, SourceLines = sourceLines };
+    }
+}
