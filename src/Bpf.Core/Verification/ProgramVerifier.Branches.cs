@@ -23,6 +23,8 @@ public sealed partial class ProgramVerifier
             var (fallLeft, fallRight) = ScalarComparisons.Refine(info, left.Value, right.Value, taken: false);
             var onTaken = Learn(Learn(state, dst, left, takenLeft), src, right, takenRight);
             var onFall = Learn(Learn(state, dst, left, fallLeft), src, right, fallRight);
+            if (src >= 0 && info.Is64)
+                (onTaken, onFall) = LearnBelowLength(info.Operation, state, dst, left, src, right, onTaken, onFall);
             return Step.Fork(pc + 1, onFall, target, onTaken);
         }
 
@@ -87,6 +89,55 @@ public sealed partial class ProgramVerifier
 
         if (state.ProvenSizes.ContainsKey(before.Id) && value.UMin > (ulong)state.ProvenSize(before.Id))
             state = state with { ProvenSizes = state.ProvenSizes.SetItem(before.Id, (long)Math.Min(value.UMin, int.MaxValue)) };
+        return state;
+    }
+
+    /// <summary>
+    /// A comparison of a scalar with a length scalar (one that sizes input memory): the side where
+    /// the scalar is (unsigned) less than the length marks it, so it may index the memory.
+    /// </summary>
+    private static (VerifierState OnTaken, VerifierState OnFall) LearnBelowLength(Operation operation, VerifierState state,
+        int dst, RegisterState left, int src, RegisterState right, VerifierState onTaken, VerifierState onFall)
+    {
+        bool rightIsLength = right.Id != 0 && state.ProvenSizes.ContainsKey(right.Id);
+        bool leftIsLength = left.Id != 0 && state.ProvenSizes.ContainsKey(left.Id);
+        if (rightIsLength && !leftIsLength)
+        {
+            // dst < length on the taken side of jlt and the fall-through side of jge.
+            if (operation == Operation.Jlt)
+                onTaken = MarkBelow(onTaken, dst, right.Id);
+            else if (operation == Operation.Jge)
+                onFall = MarkBelow(onFall, dst, right.Id);
+        }
+        else if (leftIsLength && !rightIsLength)
+        {
+            // length > src on the taken side of jgt; length <= src falls through otherwise.
+            if (operation == Operation.Jgt)
+                onTaken = MarkBelow(onTaken, src, left.Id);
+            else if (operation == Operation.Jle)
+                onFall = MarkBelow(onFall, src, left.Id);
+        }
+
+        return (onTaken, onFall);
+    }
+
+    private static VerifierState MarkBelow(VerifierState state, int register, int length)
+    {
+        var value = state[register];
+        if (value.Id == 0)
+            return state.With(register, value with { Below = length });
+        for (int f = 0; f < state.Frames.Length; f++)
+        {
+            var frame = state.Frames[f];
+            for (int r = 0; r < frame.Registers.Length; r++)
+            {
+                if (frame[r].IsScalar && frame[r].Id == value.Id)
+                    frame = frame.With(r, frame[r] with { Below = length });
+            }
+
+            state = state.WithFrame(f, frame);
+        }
+
         return state;
     }
 

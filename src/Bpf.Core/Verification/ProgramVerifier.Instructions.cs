@@ -78,7 +78,11 @@ public sealed partial class ProgramVerifier
         }
 
         if (target.IsScalar && source.IsScalar)
-            return state.With(dst, RegisterState.FromScalar(ScalarArithmetic.Apply(info, target.Value, source.Value)));
+        {
+            // x & m and x >> n are at most x: a bound below a length survives them (64-bit only).
+            int below = info.Is64 && info.Operation is Operation.And or Operation.Rsh ? target.Below : 0;
+            return state.With(dst, RegisterState.FromScalar(ScalarArithmetic.Apply(info, target.Value, source.Value)) with { Below = below });
+        }
 
         return state.With(dst, PointerArithmetic(pc, info, instruction, target, source, state));
     }
@@ -126,7 +130,10 @@ public sealed partial class ProgramVerifier
         var variable = add
             ? ScalarArithmetic.Apply(s_add64, pointer.Value, scalar.Value)
             : ScalarArithmetic.Apply(s_sub64, pointer.Value, scalar.Value);
-        var moved = pointer with { Value = variable };
+        // Input memory plus an index proven below its length stays inside it.
+        int belowLength = add && pointer.Kind == RegisterKind.Memory && pointer.Size < 0 && pointer.Value.IsConstant
+            && pointer.Value.ConstantValue == 0 && scalar.Below == pointer.Id ? pointer.Id : 0;
+        var moved = pointer with { Value = variable, Below = belowLength };
         if (pointer.Kind == RegisterKind.Packet)
         {
             // A packet pointer with a new variable part needs its own check against data_end.

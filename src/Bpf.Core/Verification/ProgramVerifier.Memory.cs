@@ -99,7 +99,10 @@ public sealed partial class ProgramVerifier
                 string what = pointer.Size >= 0
                     ? $"the {pointer.Size}-byte memory"
                     : $"the input memory, of which {bound} bytes are proven to exist here (check the length first)";
-                CheckRange(pc, register, pointer, offset, size, bound, what);
+                // p = input + i with i < length: the byte at p itself is inside.
+                bool indexed = pointer.Below != 0 && pointer.Below == pointer.Id && pointer.Value.SMin >= 0 && pointer.Offset + offset == 0 && size == 1;
+                if (!indexed)
+                    CheckRange(pc, register, pointer, offset, size, bound, what);
                 return (state, unknown);
             }
 

@@ -22,6 +22,11 @@ namespace Bpf.Verification;
 /// <param name="Frame">Stack pointers: the frame (0 the main function, 1 its callee...).</param>
 /// <param name="ReadOnly">Pointers into memory programs may not write (<c>.rodata</c>, read-only maps).</param>
 /// <param name="Origin">The instruction that produced the value, or -1 (for diagnostics).</param>
+/// <param name="Below">
+/// Scalars: the id of a length scalar this value is proven (unsigned) less than, by a comparison
+/// (<c>if (i &lt; length)</c>); pointers into memory sized by a scalar: their variable part is such a
+/// value. 0 when nothing is known. It is what lets raw-memory programs index their input.
+/// </param>
 public readonly record struct RegisterState(
     RegisterKind Kind,
     Scalar Value,
@@ -33,7 +38,8 @@ public readonly record struct RegisterState(
     long Range = 0,
     int Frame = 0,
     bool ReadOnly = false,
-    int Origin = -1)
+    int Origin = -1,
+    int Below = 0)
 {
     /// <summary>A register never written.</summary>
     public static RegisterState Uninitialized { get; } = new(RegisterKind.NotInitialized, Scalar.Unknown);
@@ -65,6 +71,8 @@ public readonly record struct RegisterState(
         if (Kind == RegisterKind.NotInitialized)
             return true; // the explored path never read it
         if (Kind != other.Kind)
+            return false;
+        if (Below != 0 && Below != other.Below)
             return false;
         if (Kind == RegisterKind.Scalar)
             return Value.Covers(other.Value);

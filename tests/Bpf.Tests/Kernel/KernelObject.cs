@@ -62,6 +62,31 @@ internal sealed unsafe partial class KernelObject : IDisposable
         return result;
     }
 
+    /// <summary>
+    /// Whether the kernel's verifier accepts program <paramref name="program"/> of the object (the
+    /// others are not loaded), or null with the reason when the kernel cannot be asked.
+    /// </summary>
+    public static bool? Accepts(string path, string program, out string whyNot)
+    {
+        // First make sure loading works at all, with every program switched off.
+        using (var probe = TryLoad(path, out whyNot, o => o.LoadOnly(null)))
+        {
+            if (probe is null)
+                return null;
+        }
+
+        using var loaded = TryLoad(path, out string refused, o => o.LoadOnly(program));
+        whyNot = refused;
+        return loaded is not null;
+    }
+
+    /// <summary>Loads only <paramref name="program"/> (none when null) when the object is loaded.</summary>
+    public void LoadOnly(string? program)
+    {
+        for (nint each = bpf_object__next_program(_object, 0); each != 0; each = bpf_object__next_program(_object, each))
+            bpf_program__set_autoload(each, Marshal.PtrToStringUTF8(bpf_program__name(each)) == program);
+    }
+
     /// <summary>Sets a map's initial value before loading (for <c>.rodata</c> configuration; libbpf names it <c>OBJ.rodata</c>, matched by suffix).</summary>
     public void SetInitialValue(string mapSuffix, byte[] value)
     {
@@ -204,6 +229,15 @@ internal sealed unsafe partial class KernelObject : IDisposable
 
     [LibraryImport(LibBpf)]
     private static partial nint bpf_map__name(nint map);
+
+    [LibraryImport(LibBpf)]
+    private static partial nint bpf_object__next_program(nint obj, nint previous);
+
+    [LibraryImport(LibBpf)]
+    private static partial nint bpf_program__name(nint program);
+
+    [LibraryImport(LibBpf)]
+    private static partial int bpf_program__set_autoload(nint program, [MarshalAs(UnmanagedType.U1)] bool autoload);
 
     [LibraryImport(LibBpf)]
     private static partial int bpf_program__fd(nint program);

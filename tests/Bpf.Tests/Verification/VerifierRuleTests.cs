@@ -108,6 +108,17 @@ public class VerifierRuleTests
     }
 
     [Test]
+    public void RawMemoryMayBeIndexedBelowItsLength()
+    {
+        // i < length, then input[i & 0xff]: the byte at the index is inside.
+        Accepted("mov %r0, 0\nmov %r3, 5\njge %r3, %r2, +4\nand %r3, 255\nadd %r1, %r3\nldxb %r0, [%r1+0]\nexit\nexit");
+        // i <= length is one byte too many.
+        Rejected("mov %r0, 0\nmov %r3, 5\njgt %r3, %r2, +4\nand %r3, 255\nadd %r1, %r3\nldxb %r0, [%r1+0]\nexit\nexit", DiagnosticCode.OutOfBounds, 5);
+        // Below the length is not enough for a wider access.
+        Rejected("mov %r0, 0\nmov %r3, 5\njge %r3, %r2, +3\nadd %r1, %r3\nldxh %r0, [%r1+0]\nexit\nexit", DiagnosticCode.OutOfBounds, 4);
+    }
+
+    [Test]
     public void MapLookupsMustBeCheckedForNull()
     {
         const string lookup = "stw [%r10-4], 1\nmov %r2, %r10\nadd %r2, -4\nlddw %r1, map_idx(1)\ncall 1\n";
