@@ -18,6 +18,7 @@ internal static class BpfJitTool
     [
         new RunCommand(),
         new InspectCommand(),
+        new VerifyCommand(),
         new AsmCommand(),
         new DisasmCommand(),
         new ConformanceCommand(),

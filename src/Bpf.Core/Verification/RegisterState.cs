@@ -89,8 +89,8 @@ public readonly record struct RegisterState(
         RegisterKind.Stack => $"fp{(Frame > 0 ? $"[{Frame}]" : "")}{Describe()}",
         RegisterKind.MapPointer => $"map_ptr({Map?.Name})",
         RegisterKind.MapValue => $"map_value{(MaybeNull ? "_or_null" : "")}({Map?.Name}{Describe()}, {Map?.ValueSize} bytes)",
-        RegisterKind.Memory => $"mem{(MaybeNull ? "_or_null" : "")}({Describe()}, {(Size >= 0 ? $"{Size} bytes" : "size from a scalar")})",
-        RegisterKind.Packet => $"pkt({Describe()}, range {Range})",
+        RegisterKind.Memory => $"mem{(MaybeNull ? "_or_null" : "")}({(Describe() is { Length: > 0 } offset ? offset + ", " : "")}{(Size >= 0 ? $"{Size} bytes" : "size from a scalar")})",
+        RegisterKind.Packet => $"pkt({(Describe() is { Length: > 0 } offset ? offset + ", " : "")}range {Range})",
         _ => $"{Kind.ToString().ToLowerInvariant()}{Describe()}",
     };
 
