@@ -3,6 +3,7 @@ using Bpf.Elf.Btf;
 using Bpf.Helpers;
 using Bpf.Isa;
 using Bpf.Maps;
+using Bpf.Verification;
 
 namespace Bpf.Runtime;
 
@@ -18,6 +19,7 @@ public sealed class BpfProgram
     private readonly IReadOnlyList<KfuncDefinition> _kfuncs;
     private ProgramType _type;
     private ProgramImage? _image;
+    private VerificationResult? _verdict;
 
     internal BpfProgram(BpfObject owner, ProgramDescription description, ProgramType type, IReadOnlyList<BpfMap> maps, IReadOnlyList<KfuncDefinition> kfuncs)
     {
@@ -89,14 +91,35 @@ public sealed class BpfProgram
 
     /// <summary>
     /// Prepares the program on <paramref name="engine"/>. The first preparation of any program of
-    /// the object freezes its <c>.rodata</c>, so configuration must be set before.
+    /// the object freezes its <c>.rodata</c>, so configuration must be set before. Without checked
+    /// mode (<see cref="ExecutionOptions.Checked"/> false) the program runs with no run-time checks,
+    /// so it must pass the verifier first.
     /// </summary>
     /// <exception cref="UnresolvedReferenceException">A helper is not registered in <paramref name="options"/>.</exception>
+    /// <exception cref="VerificationException">Unchecked mode was asked for and the verifier rejects the program.</exception>
     public BpfExecutable Prepare(IBpfEngine engine, ExecutionOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(engine);
+        options ??= ExecutionOptions.Default;
         _owner.FreezeReadOnlyData();
-        return Image.GetExecutable(engine, options ?? ExecutionOptions.Default);
+        if (!options.Checked && Verify() is { IsAccepted: false } rejected)
+            throw new VerificationException(Name, rejected.Diagnostics);
+        return Image.GetExecutable(engine, options);
+    }
+
+    /// <summary>
+    /// Runs the verifier on the program (once; the verdict is kept): the type, maps and kfuncs of
+    /// its image, diagnostics with the object's source lines. Fixes <see cref="Type"/>.
+    /// </summary>
+    public VerificationResult Verify()
+    {
+        if (_verdict is null)
+        {
+            var result = ProgramVerifier.Verify(Code, VerifierOptions.For(Image, LineOf));
+            Interlocked.CompareExchange(ref _verdict, result, null);
+        }
+
+        return _verdict!;
     }
 
     /// <summary>The source line of instruction <paramref name="instruction"/>, or null.</summary>

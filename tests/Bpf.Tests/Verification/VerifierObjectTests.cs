@@ -80,6 +80,24 @@ public class VerifierObjectTests
         Assert.That(Verify(obj.Programs[name]).IsAccepted, Is.EqualTo(kernel), kernel ? "the kernel accepts it" : "the kernel rejects it");
     }
 
+    [TestCase("interpreter")]
+    [TestCase("jit")]
+    public void UncheckedModeRunsOnlyVerifiedPrograms(string engine)
+    {
+        using var obj = BpfObject.Load(RepositoryFiles.TestObject("verifier_cases"));
+        var unchecked_ = ExecutionOptions.Default with { Checked = false };
+        var error = Assert.Throws<VerificationException>(() => obj.Programs["unchecked_packet"].Prepare(Runtime.Engines.Get(engine), unchecked_));
+        Assert.That(error!.Diagnostics.Single().Code, Is.EqualTo(DiagnosticCode.OutOfBounds));
+        Assert.That(error.Message, Does.Contain("unchecked_packet").And.Contain("BPF0020"));
+
+        // A verified program runs without checks and gives what checked mode gives.
+        var packet = Samples.Packets.Ipv4To("10.0.0.1");
+        var fast = obj.Programs["safe_packet"].Prepare(Runtime.Engines.Get(engine), unchecked_);
+        var careful = obj.Programs["safe_packet"].Prepare(Runtime.Engines.Get(engine));
+        Assert.That(Bpf.Runtime.Contexts.XdpContext.Run(fast, packet).Action, Is.EqualTo(Bpf.Runtime.Contexts.XdpContext.Run(careful, packet).Action));
+        Assert.That(fast.Options.Checked, Is.False);
+    }
+
     private static int UnsafeLineOf(string program)
     {
         var lines = File.ReadAllLines(Path.Combine(RepositoryFiles.TestObjects, "verifier_cases.c"));
