@@ -1,6 +1,7 @@
 using Bpf.Helpers;
 using Bpf.Isa;
 using Bpf.Maps;
+using Bpf.Runtime;
 using Bpf.Verification;
 using static Bpf.Verification.HelperArgument;
 
@@ -152,6 +153,27 @@ public sealed class HelperPrototypeTests
             Assert.That(prototype.GplOnly, Is.EqualTo(gpl), "gpl_only");
             Assert.That(prototype.PacketAccess, Is.EqualTo(packetAccess), "pkt_access");
         });
+    }
+
+    [TestCase(LinuxHelper.CsumDiff)]
+    [TestCase(LinuxHelper.TracePrintk)]
+    [TestCase(LinuxHelper.Strtol)]
+    [TestCase(LinuxHelper.Strncmp)]
+    public void PacketPointersReachOnlyPacketAccessHelpersInTheKernel(LinuxHelper helper)
+    {
+        if (!KernelVerifier.IsAvailable(out string whyNot))
+            Assert.Ignore(whyNot);
+
+        // XDP: r1 = data after checking data + 8 <= data_end, r2 = 8, r3-r5 = 0 (r4 = a stack slot for strtol).
+        Instruction[] program =
+        [
+            new(0xbf, 6, 1), new(0x61, 2, 6, 0), new(0x61, 3, 6, 4), new(0xbf, 4, 2), new(0x07, 4, immediate: 8),
+            new(0x2d, 4, 3, 7), new(0xbf, 1, 2), new(0xb7, 2, immediate: 8), new(0xb7, 3), new(0xbf, 4, 10), new(0x07, 4, immediate: -8),
+            new(0xb7, 5), new(0x85, immediate: (int)helper), new(0xb7), new(0x95),
+        ];
+        var (_, log) = KernelVerifier.Load(BpfProgramKind.Xdp, program);
+        bool kernelRefusesPacket = log.Contains("helper access to the packet is not allowed", StringComparison.Ordinal);
+        Assert.That(HelperPrototypes.Get(helper).PacketAccess, Is.EqualTo(!kernelRefusesPacket), log);
     }
 
     [Test]
