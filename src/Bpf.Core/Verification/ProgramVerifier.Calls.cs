@@ -9,6 +9,8 @@ public sealed partial class ProgramVerifier
     private Step CallHelper(int pc, int id, VerifierState state)
     {
         string name = LinuxHelpers.NameOf(id) ?? $"helper {id}";
+        if (!Rules.IsHelperAllowed(id))
+            throw Reject(DiagnosticCode.UnknownHelper, pc, $"{name} is not available to {_options.Type.Name} programs (Linux offers it to other program types)");
         RegisterState result = RegisterState.UnknownScalar;
         switch ((LinuxHelper)id)
         {
@@ -324,6 +326,8 @@ public sealed partial class ProgramVerifier
 
         if (!r0.IsScalar)
             throw Reject(DiagnosticCode.PointerLeak, pc, "the program returns a pointer: its value would leak to the caller", Describe(0, r0));
+        if (Rules.ReturnRange is { } range && !range.Contains(r0.Value.SMin, r0.Value.SMax))
+            throw Reject(DiagnosticCode.InvalidReturnValue, pc, $"{_options.Type.Name} programs must return a value in {range}, and r0 may be {r0}", Describe(0, r0));
         if (state.References.Count > 0)
         {
             var (id, origin) = state.References.First();

@@ -29,6 +29,7 @@ public sealed partial class ProgramVerifier
     private long _processed;
     private int _stored;
     private int _pruned;
+    private ProgramTypeRules? _rules;
 
     private ProgramVerifier(Bytecode code, VerifierOptions options)
     {
@@ -190,6 +191,9 @@ public sealed partial class ProgramVerifier
         var frame = new FrameState([.. registers], StackState.Empty, -1, 0);
         return new VerifierState([frame], sizes, ImmutableDictionary<int, int>.Empty, nextId);
     }
+
+    /// <summary>What the program type allows: helpers, return values.</summary>
+    private ProgramTypeRules Rules => _rules ??= ProgramTypeRules.For(_options.Type);
 
     /// <summary>The context layout of the program type, or null for raw memory.</summary>
     private ContextLayout? Context => _options.Type.Context;

@@ -210,6 +210,18 @@ public class VerifierRuleTests
     }
 
     [Test]
+    public void HelpersAndReturnValuesFollowTheProgramType()
+    {
+        var socket = ProgramType.ForKind(BpfProgramKind.SocketFilter);
+        Accepted("mov %r2, 0\ncall 44\nmov %r0, 0\nexit", Xdp);
+        Rejected("mov %r2, 0\ncall 44\nmov %r0, 0\nexit", DiagnosticCode.UnknownHelper, 1, socket);
+        // cgroup/skb programs say allow (1) or deny (0), as Linux requires.
+        var cgroup = ProgramType.ForKind(BpfProgramKind.CgroupSkb);
+        Accepted("mov %r0, 1\nexit", cgroup);
+        Rejected("mov %r0, 5\nexit", DiagnosticCode.InvalidReturnValue, 1, cgroup);
+    }
+
+    [Test]
     public void HelpersWithoutAPrototypeAreRefused() =>
         Rejected("call 9\nmov %r0, 0\nexit", DiagnosticCode.UnknownHelper, 0);
 }
