@@ -6,20 +6,99 @@ namespace Bpf.Verification;
 /// <summary>Calls: helpers by their prototypes, kfuncs, BPF-to-BPF calls, callbacks, and exits.</summary>
 public sealed partial class ProgramVerifier
 {
+    /// <summary>
+    /// A helper call, checked against its prototype (<see cref="HelperPrototypes"/>, the kernel's
+    /// <c>bpf_func_proto</c>): each argument's kind and size, the map types a map argument may be,
+    /// references acquired and released, packet pointers forgotten by helpers that move the packet,
+    /// and the result's kind.
+    /// </summary>
     private Step CallHelper(int pc, int id, VerifierState state)
     {
         string name = LinuxHelpers.NameOf(id) ?? $"helper {id}";
+        var prototype = HelperPrototypes.Find(id)
+            ?? throw Reject(DiagnosticCode.UnknownHelper, pc, $"{name} has no prototype in the verifier, so calls of it cannot be checked");
         if (!Rules.IsHelperAllowed(id))
             throw Reject(DiagnosticCode.UnknownHelper, pc, $"{name} is not available to {_options.Type.Name} programs (Linux offers it to other program types)");
-        RegisterState result = RegisterState.UnknownScalar;
-        switch ((LinuxHelper)id)
+        if (prototype.Arguments.Any(a => a.Kind() == HelperArgument.Function))
+            return Callback(pc, (LinuxHelper)id, state, name);
+
+        RegisterState map = default;
+        for (int register = 1; register <= HelperPrototype.MaxArguments; register++)
         {
-            case LinuxHelper.MapLookupElem or LinuxHelper.MapLookupPercpuElem:
+            var argument = prototype.Argument(register);
+            var value = argument == HelperArgument.DontCare ? default : Read(pc, state, register);
+            if (argument.IsNullable() && value.IsConstant && value.Value.ConstantValue == 0)
+                continue;
+            switch (argument.Kind())
             {
-                var map = MapArgument(pc, state, 1, name);
-                state = MemoryArgument(pc, state, 2, KeySizeOf(map), write: false, name, "the key");
-                if (id == (int)LinuxHelper.MapLookupPercpuElem)
-                    ScalarArgument(pc, state, 3, name);
+                case HelperArgument.DontCare or HelperArgument.Anything:
+                    break;
+                case HelperArgument.Scalar or HelperArgument.ConstSize or HelperArgument.ConstSizeOrZero:
+                    ScalarArgument(pc, state, register, name);
+                    break;
+                case HelperArgument.ConstAllocSizeOrZero:
+                    if (!ScalarArgument(pc, state, register, name).IsConstant)
+                        throw Reject(DiagnosticCode.InvalidHelperArgument, pc, $"{name}: the size (r{register}) must be a constant", Describe(register, value));
+                    break;
+                case HelperArgument.MapPointer:
+                    map = MapArgument(pc, state, register, name);
+                    if (map.Map is { } known && !MapHelperCompatibility.IsCompatible(prototype, known.Type))
+                        throw Reject(DiagnosticCode.InvalidHelperArgument, pc, $"{name} cannot be used with map {known.Name} ({known.Type})", Describe(register, map));
+                    break;
+                case HelperArgument.MapKey:
+                    state = MemoryArgument(pc, state, register, KeySizeOf(map), write: false, name, "the key");
+                    break;
+                case HelperArgument.MapValue:
+                    state = MemoryArgument(pc, state, register, ValueSizeOf(map), write: false, name, "the value");
+                    break;
+                case HelperArgument.UninitMapValue:
+                    state = MemoryArgument(pc, state, register, ValueSizeOf(map), write: true, name, "the value");
+                    break;
+                case HelperArgument.Memory or HelperArgument.WritableMemory or HelperArgument.UninitMemory:
+                {
+                    int size = prototype.SizeArgumentOf(register);
+                    state = size > 0
+                        ? SizedMemoryArgument(pc, state, register, size, write: argument.IsWritten(), name, argument.IsNullable())
+                        : MemoryArgument(pc, state, register, 1, write: argument.IsWritten(), name, $"argument r{register}");
+                    break;
+                }
+
+                case HelperArgument.ConstString:
+                    state = MemoryArgument(pc, state, register, 1, write: false, name, "the string");
+                    break;
+                case HelperArgument.LongOutput or HelperArgument.IntOutput:
+                    state = MemoryArgument(pc, state, register, argument.Kind() == HelperArgument.LongOutput ? 8 : 4, write: true, name, "the result");
+                    break;
+                case HelperArgument.Context:
+                    ContextArgument(pc, state, register, name);
+                    break;
+                case HelperArgument.SpinLock:
+                    if (value.Kind != RegisterKind.MapValue || value.MaybeNull)
+                        throw Reject(DiagnosticCode.InvalidHelperArgument, pc, $"{name}: r{register} must point to a bpf_spin_lock in a map value", Describe(register, value));
+                    state = MemoryArgument(pc, state, register, 4, write: true, name, "the lock");
+                    break;
+                case HelperArgument.RingbufMemory:
+                    if (value.Kind != RegisterKind.Memory || value.MaybeNull || value.Offset != 0 || !value.Value.IsConstant || !state.References.ContainsKey(value.Id))
+                        throw Reject(DiagnosticCode.InvalidHelperArgument, pc, $"{name}: r{register} must be a record from bpf_ringbuf_reserve, unchanged, after its null check", Describe(register, value));
+                    break;
+                default:
+                    throw Reject(DiagnosticCode.InvalidHelperArgument, pc, $"{name}: argument r{register} ({argument.KernelName()}) cannot be checked yet");
+            }
+        }
+
+        if (prototype.ReleasesArgument > 0)
+            state = Release(state, state[prototype.ReleasesArgument].Id);
+        if (prototype.ChangesPacketData)
+            state = ForgetPacketPointers(state);
+
+        RegisterState result;
+        switch (prototype.Return)
+        {
+            case HelperReturn.Void:
+                result = RegisterState.Uninitialized;
+                break;
+            case HelperReturn.MapValueOrNull:
+            {
                 (state, int nullId) = state.TakeId();
                 result = map.Map?.Type is BpfMapType.ArrayOfMaps or BpfMapType.HashOfMaps
                     ? new RegisterState(RegisterKind.MapPointer, Scalar.Constant(0), MaybeNull: true, Id: nullId, Size: map.Map.Definition.InnerMap?.ValueSize ?? 0, Origin: pc)
@@ -28,117 +107,18 @@ public sealed partial class ProgramVerifier
                 break;
             }
 
-            case LinuxHelper.MapUpdateElem:
+            case HelperReturn.RingbufMemoryOrNull:
             {
-                var map = MapArgument(pc, state, 1, name);
-                state = MemoryArgument(pc, state, 2, KeySizeOf(map), write: false, name, "the key");
-                state = MemoryArgument(pc, state, 3, ValueSizeOf(map), write: false, name, "the value");
-                ScalarArgument(pc, state, 4, name);
-                break;
-            }
-
-            case LinuxHelper.MapDeleteElem:
-                state = MemoryArgument(pc, state, 2, KeySizeOf(MapArgument(pc, state, 1, name)), write: false, name, "the key");
-                break;
-            case LinuxHelper.MapPushElem:
-                state = MemoryArgument(pc, state, 2, ValueSizeOf(MapArgument(pc, state, 1, name)), write: false, name, "the value");
-                ScalarArgument(pc, state, 3, name);
-                break;
-            case LinuxHelper.MapPopElem or LinuxHelper.MapPeekElem:
-                state = MemoryArgument(pc, state, 2, ValueSizeOf(MapArgument(pc, state, 1, name)), write: true, name, "the value");
-                break;
-            case LinuxHelper.KtimeGetNs or LinuxHelper.GetPrandomU32 or LinuxHelper.GetSmpProcessorId or LinuxHelper.GetCurrentPidTgid
-                or LinuxHelper.GetCurrentUidGid or LinuxHelper.Jiffies64 or LinuxHelper.KtimeGetBootNs or LinuxHelper.KtimeGetCoarseNs
-                or LinuxHelper.KtimeGetTaiNs or LinuxHelper.GetNumaNodeId or LinuxHelper.GetCurrentTask:
-                break;
-            case LinuxHelper.GetCurrentComm:
-                state = SizedMemoryArgument(pc, state, 1, 2, write: true, name);
-                break;
-            case LinuxHelper.TracePrintk:
-                state = SizedMemoryArgument(pc, state, 1, 2, write: false, name);
-                break;
-            case LinuxHelper.TraceVprintk:
-                state = SizedMemoryArgument(pc, state, 1, 2, write: false, name);
-                state = SizedMemoryArgument(pc, state, 3, 4, write: false, name, nullable: true);
-                break;
-            case LinuxHelper.Snprintf:
-                state = SizedMemoryArgument(pc, state, 1, 2, write: true, name);
-                state = MemoryArgument(pc, state, 3, 1, write: false, name, "the format");
-                state = SizedMemoryArgument(pc, state, 4, 5, write: false, name, nullable: true);
-                break;
-            case LinuxHelper.ProbeRead or LinuxHelper.ProbeReadStr or LinuxHelper.ProbeReadUser or LinuxHelper.ProbeReadKernel
-                or LinuxHelper.ProbeReadUserStr or LinuxHelper.ProbeReadKernelStr:
-                state = SizedMemoryArgument(pc, state, 1, 2, write: true, name);
-                Read(pc, state, 3);
-                break;
-            case LinuxHelper.Strncmp:
-                state = SizedMemoryArgument(pc, state, 1, 2, write: false, name);
-                state = MemoryArgument(pc, state, 3, 1, write: false, name, "the second string");
-                break;
-            case LinuxHelper.Strtol or LinuxHelper.Strtoul:
-                state = SizedMemoryArgument(pc, state, 1, 2, write: false, name);
-                ScalarArgument(pc, state, 3, name);
-                state = MemoryArgument(pc, state, 4, 8, write: true, name, "the result");
-                break;
-            case LinuxHelper.CsumDiff:
-                state = SizedMemoryArgument(pc, state, 1, 2, write: false, name, nullable: true);
-                state = SizedMemoryArgument(pc, state, 3, 4, write: false, name, nullable: true);
-                ScalarArgument(pc, state, 5, name);
-                break;
-            case LinuxHelper.TailCall:
-                ContextArgument(pc, state, 1, name);
-                MapArgument(pc, state, 2, name);
-                ScalarArgument(pc, state, 3, name);
-                break;
-            case LinuxHelper.XdpAdjustHead or LinuxHelper.XdpAdjustMeta or LinuxHelper.XdpAdjustTail:
-                ContextArgument(pc, state, 1, name);
-                ScalarArgument(pc, state, 2, name);
-                state = ForgetPacketPointers(state);
-                break;
-            case LinuxHelper.PerfEventOutput:
-                ContextArgument(pc, state, 1, name);
-                MapArgument(pc, state, 2, name);
-                ScalarArgument(pc, state, 3, name);
-                state = SizedMemoryArgument(pc, state, 4, 5, write: false, name);
-                break;
-            case LinuxHelper.RingbufOutput:
-                MapArgument(pc, state, 1, name);
-                state = SizedMemoryArgument(pc, state, 2, 3, write: false, name);
-                ScalarArgument(pc, state, 4, name);
-                break;
-            case LinuxHelper.RingbufReserve:
-            {
-                MapArgument(pc, state, 1, name);
-                var size = ScalarArgument(pc, state, 2, name);
-                if (!size.IsConstant)
-                    throw Reject(DiagnosticCode.InvalidHelperArgument, pc, $"{name}: the size (r2) must be a constant", Describe(2, size));
-                ScalarArgument(pc, state, 3, name);
+                var size = state[prototype.ReturnSizeArgument > 0 ? prototype.ReturnSizeArgument : 2];
                 (state, int reservation) = state.TakeId();
                 state = state with { References = state.References.Add(reservation, pc) };
                 result = new RegisterState(RegisterKind.Memory, Scalar.Constant(0), MaybeNull: true, Id: reservation, Size: (long)size.Value.ConstantValue, Origin: pc);
                 break;
             }
 
-            case LinuxHelper.RingbufSubmit or LinuxHelper.RingbufDiscard:
-            {
-                var record = Read(pc, state, 1);
-                if (record.Kind != RegisterKind.Memory || record.MaybeNull || record.Offset != 0 || !record.Value.IsConstant || !state.References.ContainsKey(record.Id))
-                    throw Reject(DiagnosticCode.InvalidHelperArgument, pc, $"{name}: r1 must be a record from bpf_ringbuf_reserve, unchanged, after its null check", Describe(1, record));
-                ScalarArgument(pc, state, 2, name);
-                state = Release(state, record.Id);
-                result = new RegisterState(RegisterKind.NotInitialized, Scalar.Unknown); // void
-                break;
-            }
-
-            case LinuxHelper.RingbufQuery:
-                MapArgument(pc, state, 1, name);
-                ScalarArgument(pc, state, 2, name);
-                break;
-            case LinuxHelper.Loop:
-            case LinuxHelper.ForEachMapElem:
-                return Callback(pc, (LinuxHelper)id, state, name);
             default:
-                throw Reject(DiagnosticCode.UnknownHelper, pc, $"{name} has no prototype in the verifier, so calls of it cannot be checked");
+                result = RegisterState.UnknownScalar;
+                break;
         }
 
         return Step.Next(pc + 1, AfterCall(state, result));
