@@ -73,11 +73,15 @@ public sealed partial class ProgramVerifier
         return (state, loaded);
     }
 
-    /// <summary>Atomics through arena pointers: Linux requires them aligned, which an arena pointer's unknown value never proves.</summary>
-    private void CheckArenaAtomic(int pc, int register, RegisterState pointer, int size)
+    /// <summary>
+    /// Atomics through arena pointers: Linux's x86-64 JIT has every one but the fetching and, or and
+    /// xor (<c>bpf_jit_supports_insn</c>), and the verifier refuses those ("BPF_ATOMIC stores into R2
+    /// arena is not allowed").
+    /// </summary>
+    private void CheckArenaAtomic(int pc, OpcodeInfo info, int register, RegisterState pointer)
     {
-        if (pointer.Kind == RegisterKind.Arena)
-            throw Reject(DiagnosticCode.Misaligned, pc, $"misaligned access: an atomic operation of {size} bytes through an arena pointer, whose alignment is unknown (Linux requires atomics to be aligned)", Describe(register, pointer));
+        if (pointer.Kind == RegisterKind.Arena && info.Fetch && info.Operation is Operation.AtomicAnd or Operation.AtomicOr or Operation.AtomicXor)
+            throw Reject(DiagnosticCode.Arena, pc, $"BPF_ATOMIC stores into r{register} arena is not allowed: {info.Mnemonic} (fetching and, or, xor) has no arena form on x86-64 Linux", Describe(register, pointer));
     }
 
     /// <summary>Remembers whether the access at <paramref name="pc"/> goes through an arena pointer, and refuses an instruction that mixes.</summary>

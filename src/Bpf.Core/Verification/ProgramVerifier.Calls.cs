@@ -290,7 +290,8 @@ public sealed partial class ProgramVerifier
     {
         var frame = state.Current;
         var r0 = frame[0];
-        if (r0.Kind == RegisterKind.NotInitialized)
+        // A static BPF-to-BPF function may return nothing (void): its caller then may not read r0.
+        if (r0.Kind == RegisterKind.NotInitialized && (state.Frames.Length == 1 || frame.IsCallback))
             throw Reject(DiagnosticCode.InvalidReturnValue, pc, "r0 is not set before exit: the function must return a value");
         if (state.Frames.Length > 1)
         {

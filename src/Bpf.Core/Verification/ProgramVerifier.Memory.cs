@@ -47,7 +47,7 @@ public sealed partial class ProgramVerifier
                     throw Reject(DiagnosticCode.PointerLeak, pc, $"an atomic operation with pointer r{instruction.Src}", Describe(instruction.Src, value));
                 if (pointer.Kind is RegisterKind.Context or RegisterKind.Packet)
                     throw Reject(DiagnosticCode.InvalidContextAccess, pc, $"atomic operations on {pointer.Kind} memory are not allowed", Describe(instruction.Dst, pointer));
-                CheckArenaAtomic(pc, instruction.Dst, pointer, size);
+                CheckArenaAtomic(pc, info, instruction.Dst, pointer);
                 if (info.Operation == Operation.AtomicCmpXchg)
                     Read(pc, state, 0);
                 var (after, _) = Access(pc, state, instruction.Dst, pointer, instruction.Offset, size, write: false, stored: null);
