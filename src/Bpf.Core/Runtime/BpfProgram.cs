@@ -93,7 +93,10 @@ public sealed class BpfProgram
     /// Prepares the program on <paramref name="engine"/>. The first preparation of any program of
     /// the object freezes its <c>.rodata</c>, so configuration must be set before. Without checked
     /// mode (<see cref="ExecutionOptions.Checked"/> false) the program runs with no run-time checks,
-    /// so it must pass the verifier first.
+    /// so it must pass the verifier first. A program that loads or stores through arena pointers
+    /// still runs checked: the verifier allows such accesses at any offset, as Linux does, and only
+    /// the checks keep one that misses an allocated page from faulting the process
+    /// (<see cref="VerificationResult.ArenaAccesses"/>).
     /// </summary>
     /// <exception cref="UnresolvedReferenceException">A helper is not registered in <paramref name="options"/>.</exception>
     /// <exception cref="VerificationException">Unchecked mode was asked for and the verifier rejects the program.</exception>
@@ -104,6 +107,8 @@ public sealed class BpfProgram
         _owner.FreezeReadOnlyData();
         if (!options.Checked && Verify() is { IsAccepted: false } rejected)
             throw new VerificationException(Name, rejected.Diagnostics);
+        if (!options.Checked && Verify().ArenaAccesses.Count > 0)
+            options = options with { Checked = true };
         return Image.GetExecutable(engine, options);
     }
 
