@@ -25,6 +25,7 @@ public sealed class CecilBackEnd : IBackEnd<CecilEmitter>
     private readonly IReadOnlyDictionary<object, CallBinding> _boundCalls;
     private readonly Dictionary<BoundAddress, int> _addressSlots = new();
     private readonly Dictionary<CallBinding, int> _callSlots = new();
+    private readonly Dictionary<object, MemberReference> _imports = new();
 
     /// <summary>Declares a method of <paramref name="type"/> for every method of <paramref name="plan"/>.</summary>
     /// <param name="type">The class the methods go into.</param>
@@ -79,11 +80,24 @@ public sealed class CecilBackEnd : IBackEnd<CecilEmitter>
     /// <inheritdoc/>
     public void EndMethod(MethodPlan method, ILMetrics metrics) => _bodies[method.Id]!.ResolveLabels();
 
-    internal TypeReference Import(Type type) => _module.ImportReference(type);
+    // Each import makes a new reference; the writer would merge them, but only after hashing each one.
+    internal TypeReference Import(Type type) => Cached(type, () => _module.ImportReference(type));
 
-    internal MethodReference Import(MethodInfo method) => _module.ImportReference(method);
+    internal MethodReference Import(MethodInfo method) => Cached(method, () => _module.ImportReference(method));
 
-    internal FieldReference Import(FieldInfo field) => _module.ImportReference(field);
+    internal FieldReference Import(FieldInfo field) => Cached(field, () => _module.ImportReference(field));
+
+    private T Cached<T>(object key, Func<T> import)
+        where T : MemberReference
+    {
+        if (!_imports.TryGetValue(key, out var reference))
+        {
+            reference = import();
+            _imports.Add(key, reference);
+        }
+
+        return (T)reference;
+    }
 
     internal int AddressSlotOf(BoundAddress address)
     {
