@@ -23,7 +23,7 @@ public sealed class ArenaSampleTests(string engineName)
         // The verifier does not know arena pointers yet, so unchecked runs go through the engine
         // directly: the host vouches for this trusted sample (BpfProgram.Prepare would refuse it).
         var image = obj.Programs["length_histogram"].Image;
-        var program = Engines.Get(engineName).Prepare(image, ExecutionOptions.Default with { Checked = isChecked });
+        var program = Engines.Get(engineName).Prepare(image, ExecutionOptions.Default with { Safety = isChecked ? ProgramSafety.Checked : ProgramSafety.Trusted });
         int[] lengths = [60, 64, 130, 60, 3000, 14];
         foreach (int length in lengths)
             Assert.That(XdpContext.Run(program, Packets.Ethernet(0x0800, length)).Action, Is.EqualTo(XdpAction.Pass));
