@@ -128,7 +128,7 @@ public sealed class BpfProgram
     public VerificationResult Verify() => Image.Verify();
 
     /// <summary>
-    /// Verifies the programs in the program arrays this program refers to, so that a verified program
+    /// Verifies the programs in the object's program arrays (the maps this program may reach), so that a verified program
     /// never reaches an unverified one by a tail call (Linux only lets loaded programs into them).
     /// </summary>
     private void VerifyTailCallTargets()
