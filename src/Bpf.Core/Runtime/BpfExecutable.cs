@@ -18,6 +18,9 @@ public abstract class BpfExecutable
     private readonly Maps.BpfMap[] _arenas;
     private readonly Maps.BpfMap[] _referencedMaps;
     private readonly BpfObject? _owner;
+    // The least memory Run(Span) accepts: what the verifier assumed of the context without checked
+    // mode (more than any span holds for a packet context, which raw memory cannot stand for).
+    private readonly long _minimumMemory;
 
     /// <summary>
     /// Wraps a prepared program. With <see cref="ProgramSafety.Verified"/> the image must pass the
@@ -36,6 +39,8 @@ public abstract class BpfExecutable
         Image = image;
         Options = options;
         _owner = image.Owner;
+        _minimumMemory = options.Checked || image.Type.Context is not { } layout ? 0
+            : layout.HasPointerFields ? int.MaxValue + 1L : layout.Size;
         _referencedMaps = ReferenceMaps(image.Maps);
         if (_referencedMaps.Length > 0)
             GC.ReRegisterForFinalize(this);
@@ -129,12 +134,8 @@ public abstract class BpfExecutable
     /// </exception>
     public unsafe ulong Run(Span<byte> memory)
     {
-        if (!Options.Checked && Image.Type.Context is { } layout && (layout.HasPointerFields || memory.Length < layout.Size))
-        {
-            throw new InvalidOperationException(layout.HasPointerFields
-                ? $"program {Name} sees a {layout.Name}: run it on a packet ({nameof(RunXdp)} or {nameof(RunSocketBuffer)}), not on raw memory"
-                : $"program {Name} sees a {layout.Name} of {layout.Size} bytes; {memory.Length} bytes of memory are too few");
-        }
+        if (memory.Length < _minimumMemory)
+            ThrowRawMemoryRefused(memory.Length);
 
         fixed (byte* start = memory)
         {
@@ -186,6 +187,14 @@ public abstract class BpfExecutable
 
     /// <summary>Runs the program as the target of a tail call: r1 is the caller's context, the invocation the caller's.</summary>
     internal ulong EnterFromTailCall(ulong context, Invocation invocation) => Enter(context, 0, 0, 0, 0, invocation);
+
+    private void ThrowRawMemoryRefused(int length)
+    {
+        var layout = Image.Type.Context!;
+        throw new InvalidOperationException(layout.HasPointerFields
+            ? $"program {Name} sees a {layout.Name}: run it on a packet ({nameof(RunXdp)} or {nameof(RunSocketBuffer)}), not on raw memory"
+            : $"program {Name} sees a {layout.Name} of {layout.Size} bytes; {length} bytes of memory are too few");
+    }
 
     /// <summary>Takes a reference on each map's memory; on failure, gives back those taken.</summary>
     private static Maps.BpfMap[] ReferenceMaps(IReadOnlyList<Maps.BpfMap> maps)

@@ -28,6 +28,18 @@ public class EmbeddingApiTests(string engineName)
     }
 
     [Test]
+    public void WithoutCheckedModeRawMemoryMustHoldTheWholeContext()
+    {
+        var type = ProgramType.Struct("event", ContextLayout.Struct("event", 16, (8, 8)));
+        var image = new ProgramImage(Assembler.Assemble("ldxdw %r0, [%r1+8]\nexit"), type: type);
+        var trusted = _engine.Prepare(image, new ExecutionOptions { Safety = ProgramSafety.Trusted });
+        Assert.Throws<InvalidOperationException>(() => trusted.Run(new byte[8]));
+        Assert.That(trusted.Run([0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0]), Is.EqualTo(5UL));
+        var error = Assert.Throws<BpfRuntimeException>(() => _engine.Prepare(image, ExecutionOptions.CheckedDefault).Run(new byte[8]));
+        Assert.That(error!.Kind, Is.EqualTo(TrapKind.OutOfBounds), "checked mode lets it run and stops the read");
+    }
+
+    [Test]
     public void PacketProgramsRunOnlyOnTheirOwnContext()
     {
         using var obj = BpfObject.Load(RepositoryFiles.SampleObject("xdp_counter"));
