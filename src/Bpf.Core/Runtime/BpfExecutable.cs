@@ -124,6 +124,7 @@ public abstract class BpfExecutable
     /// to <paramref name="memory"/> (the program may read and write it) and r2 is its length, both
     /// 0 when it is empty. In checked mode the memory is the only region besides the stack and the
     /// values of the program's maps that the program may touch; legacy packet loads read it too.
+    /// Syscall programs get it as their argument block (<see cref="Contexts.SyscallContext"/>).
     /// </summary>
     /// <returns>r0 when the program exits.</returns>
     /// <exception cref="BpfRuntimeException">The program was stopped (checked mode violation, budget, bad call).</exception>
@@ -134,6 +135,9 @@ public abstract class BpfExecutable
     /// </exception>
     public unsafe ulong Run(Span<byte> memory)
     {
+        // A syscall program may reach any offset below 64 KiB of its block (see SyscallContext).
+        if (Image.Type.Kind == BpfProgramKind.Syscall && memory.Length != Contexts.SyscallContext.Size)
+            return Contexts.SyscallContext.Run(this, memory);
         if (memory.Length < _minimumMemory)
             ThrowRawMemoryRefused(memory.Length);
 

@@ -94,7 +94,10 @@ public sealed class BpfProgram
     /// program is verified first and then runs with no run-time checks
     /// (<see cref="ProgramSafety.Verified"/>); a host opts into checked mode with
     /// <see cref="ExecutionOptions.Safety"/> <see cref="ProgramSafety.Checked"/>. Options left null
-    /// are the object's (<see cref="LoadOptions.Execution"/>).
+    /// are the object's (<see cref="LoadOptions.Execution"/>). A verified program that loads or
+    /// stores through arena pointers still runs checked: the verifier allows such accesses at any
+    /// offset, as Linux does, and only the checks keep one that misses an allocated page from
+    /// faulting the process (<see cref="VerificationResult.ArenaAccesses"/>).
     /// </summary>
     /// <remarks>
     /// Hosts that reference Bpf.Jit usually call its <c>Compile()</c> extension instead, which picks
@@ -116,6 +119,8 @@ public sealed class BpfProgram
             if (Verify() is { IsAccepted: false } rejected)
                 throw new VerificationException(Name, rejected.Diagnostics);
             VerifyTailCallTargets();
+            if (Verify().ArenaAccesses.Count > 0)
+                options = options with { Safety = ProgramSafety.Checked };
         }
 
         return Image.GetExecutable(engine, options);

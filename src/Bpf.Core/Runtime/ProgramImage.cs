@@ -107,7 +107,13 @@ public sealed class ProgramImage
         ArgumentNullException.ThrowIfNull(options);
         Owner?.ThrowIfDisposed();
         if (options.Safety == ProgramSafety.Verified)
+        {
             EnsureVerified();
+            // Arena accesses keep their run-time checks (see BpfProgram.Prepare).
+            if (Verify().ArenaAccesses.Count > 0)
+                options = options with { Safety = ProgramSafety.Checked };
+        }
+
         lock (_executables)
         {
             var key = (engine, options);

@@ -47,6 +47,7 @@ public sealed partial class ProgramVerifier
                     throw Reject(DiagnosticCode.PointerLeak, pc, $"an atomic operation with pointer r{instruction.Src}", Describe(instruction.Src, value));
                 if (pointer.Kind is RegisterKind.Context or RegisterKind.Packet)
                     throw Reject(DiagnosticCode.InvalidContextAccess, pc, $"atomic operations on {pointer.Kind} memory are not allowed", Describe(instruction.Dst, pointer));
+                CheckArenaAtomic(pc, info, instruction.Dst, pointer);
                 if (info.Operation == Operation.AtomicCmpXchg)
                     Read(pc, state, 0);
                 var (after, _) = Access(pc, state, instruction.Dst, pointer, instruction.Offset, size, write: false, stored: null);
@@ -76,6 +77,7 @@ public sealed partial class ProgramVerifier
                 $"r{register} may be null here: it came from {OriginText(pointer)} and was not checked against 0", involved);
         }
 
+        NoteAccess(pc, register, pointer);
         if (write && stored is { IsPointer: true } && _options.Unprivileged && pointer.Kind != RegisterKind.Stack)
             throw Reject(DiagnosticCode.PointerLeak, pc, "storing a pointer into memory the host can read leaks its value", involved);
 
@@ -89,6 +91,7 @@ public sealed partial class ProgramVerifier
                 if (write && pointer.ReadOnly)
                     throw Reject(DiagnosticCode.ReadOnlyWrite, pc, $"a write into map {pointer.Map?.Name}, which programs may only read", involved);
                 CheckRange(pc, register, pointer, offset, size, pointer.Size, $"the {pointer.Size}-byte value of map {pointer.Map?.Name}");
+                CheckNotSpinLock(pc, register, pointer, offset, size);
                 return (state, unknown);
 
             case RegisterKind.Memory:
@@ -125,6 +128,9 @@ public sealed partial class ProgramVerifier
 
             case RegisterKind.Context:
                 return (state, ContextAccess(pc, register, pointer, offset, size, write, stored));
+
+            case RegisterKind.Arena:
+                return ArenaAccess(state, size);
 
             default:
                 throw Reject(DiagnosticCode.NotAPointer, pc, $"r{register} ({pointer.Kind}) cannot be dereferenced", involved);
@@ -188,6 +194,8 @@ public sealed partial class ProgramVerifier
     /// <summary>A context field: within a field the program type defines, pointer fields read whole, writes only to writable fields.</summary>
     private RegisterState ContextAccess(int pc, int register, RegisterState pointer, short offset, int size, bool write, RegisterState? stored)
     {
+        if (IsSyscallProgram)
+            return SyscallContextAccess(pc, register, pointer, offset, size, write, stored);
         var layout = Context!;
         long at = pointer.Offset + offset;
         string involved = Describe(register, pointer);

@@ -309,7 +309,7 @@ internal sealed class MethodLowering<TEmitter>
             case Operation.AddressSpaceCast:
                 LdReg(insn.Src);
                 _il.Emit(OpCodes.Ldc_I8, (long)_plan.References.ArenaHigh);
-                _il.Emit(OpCodes.Call, RuntimeMembers.AddressSpaceCast);
+                _il.Emit(OpCodes.Call, insn.Immediate == 1 ? RuntimeMembers.AddressSpaceCastToProgram : RuntimeMembers.AddressSpaceCast);
                 StReg(insn.Dst);
                 break;
             case <= Operation.Arsh:
