@@ -56,9 +56,13 @@ public static class AotAssemblyWriter
             module.ImportReference(typeof(PrecompiledObject)));
         module.Types.Add(type);
 
-        var executionOptions = new ExecutionOptions { Checked = options.Checked };
+        // Arena accesses keep their run-time checks even when verified (as BpfProgram.Prepare does):
+        // an arena page the program never allocated is not mapped.
         var written = programs
-            .Select(p => AotProgramWriter.Write(type, p.Image, executionOptions, JitOptions.Default, verdicts[p.Name].IsAccepted, AotNames.Identifier(p.Name) + "_"))
+            .Select(p => AotProgramWriter.Write(
+                type, p.Image,
+                new ExecutionOptions { Safety = options.Checked || verdicts[p.Name].ArenaAccesses.Count > 0 ? ProgramSafety.Checked : ProgramSafety.Trusted },
+                JitOptions.Default, verdicts[p.Name].IsAccepted, AotNames.Identifier(p.Name) + "_"))
             .ToList();
 
         var objectBytes = EmbedObject(type, objectFile);

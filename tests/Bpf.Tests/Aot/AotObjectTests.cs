@@ -77,6 +77,9 @@ public class AotObjectTests
             Assert.That(type.GetProperty("_rodata")!.PropertyType, Is.EqualTo(typeof(ArrayMap)));
             Assert.That(obj.PrecompiledPrograms["filter_by_config"].Verified, Is.True);
             Assert.That(obj.PrecompiledPrograms["filter_by_config"].Checked, Is.False);
+            // Binding trusted the verdict recorded at aot time: the loaded program was never verified again.
+            Assert.That(obj.Object.Programs["filter_by_config"].Image.IsVerified, Is.False);
+            Assert.That(run.Options.Safety, Is.EqualTo(ProgramSafety.Trusted));
         }
         finally
         {

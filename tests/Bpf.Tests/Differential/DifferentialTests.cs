@@ -90,7 +90,7 @@ public sealed class DifferentialTests
     {
         var generator = new RandomProgramGenerator(GeneratorOptions.InBounds);
         var helpers = DifferentialHelpers.CreateRegistry();
-        var runner = new DifferentialRunner(new ExecutionOptions { Checked = false, Helpers = helpers });
+        var runner = new DifferentialRunner(new ExecutionOptions { Safety = ProgramSafety.Trusted, Helpers = helpers });
         var guard = new ExecutionOptions { Helpers = helpers };
         var tally = new Tally();
         for (int seed = firstSeed; seed < firstSeed + count; seed++)

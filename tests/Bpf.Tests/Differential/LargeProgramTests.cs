@@ -36,7 +36,7 @@ public sealed class LargeProgramTests
     public void UncheckedModeAgreesOnInBoundsPrograms(int length, int subprograms, int seed)
     {
         var helpers = DifferentialHelpers.CreateRegistry();
-        RunAndCompare(GeneratorOptions.Large(length, subprograms, inBounds: true), seed, new ExecutionOptions { Checked = false, Helpers = helpers });
+        RunAndCompare(GeneratorOptions.Large(length, subprograms, inBounds: true), seed, new ExecutionOptions { Safety = ProgramSafety.Trusted, Helpers = helpers });
     }
 
     private static void RunAndCompare(GeneratorOptions generatorOptions, int seed, ExecutionOptions options)

@@ -171,7 +171,7 @@ public sealed class RegressionTests
         {
             foreach (var engine in s_engines)
             {
-                var outcome = DifferentialRunner.Run(engine, bytecode, input, new ExecutionOptions { Checked = isChecked });
+                var outcome = DifferentialRunner.Run(engine, bytecode, input, new ExecutionOptions { Safety = isChecked ? ProgramSafety.Checked : ProgramSafety.Trusted });
                 Assert.That(outcome.Summary, Is.EqualTo(Outcome.Returned(r0, memory).Summary), $"{engine.Name}, checked {isChecked}");
                 Assert.That(outcome.Memory, Is.EqualTo(memory), $"{engine.Name}, checked {isChecked}: memory");
             }

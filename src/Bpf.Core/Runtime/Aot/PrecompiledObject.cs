@@ -35,8 +35,10 @@ public abstract class PrecompiledObject : IDisposable
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(programs);
         options ??= ExecutionOptions.Default;
-        _checkedOptions = options.Checked ? options : options with { Checked = true };
-        _uncheckedOptions = options.Checked ? options with { Checked = false } : options;
+        _checkedOptions = options with { Safety = ProgramSafety.Checked };
+        // Code written without checks was verified when it was written (its manifest records the
+        // verdict and the fingerprint of the code it judged), so binding does not verify it again.
+        _uncheckedOptions = options with { Safety = ProgramSafety.Trusted };
         Object = BpfObject.Load(objectFile.ToArray(), name, loadOptions);
         try
         {
