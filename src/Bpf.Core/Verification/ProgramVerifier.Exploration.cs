@@ -1,8 +1,21 @@
 namespace Bpf.Verification;
 
-/// <summary>The exploration of paths: forks, prune points, loops, the budget.</summary>
+/// <summary>
+/// The exploration of paths: forks, prune points, loops, the budget, and what makes pruning work
+/// on large programs as in Linux: a state covers another only in what the rest of its paths may
+/// read (registers live by <see cref="RegisterLiveness"/>, stack slots by read marks gathered as
+/// paths run), states are kept only every few jumps, and states that never cover are dropped.
+/// </summary>
 public sealed partial class ProgramVerifier
 {
+    /// <summary>Linux's rule for keeping a state at a prune point: at least this many instructions since the last one kept on the path...</summary>
+    private const int InstructionsBetweenCheckpoints = 8;
+
+    /// <summary>...and at least this many jumps.</summary>
+    private const int JumpsBetweenCheckpoints = 2;
+
+    private readonly IdMap _ids = new();
+
     /// <summary>What one instruction does to a path: where it continues (one or two ways), or that it ended.</summary>
     private readonly record struct Step(int Pc, VerifierState State, int OtherPc = -1, VerifierState? Other = null, bool Ended = false)
     {
@@ -16,12 +29,16 @@ public sealed partial class ProgramVerifier
     private void Explore()
     {
         var pending = new Stack<PendingPath>();
-        pending.Push(new PendingPath(0, InitialState(), null));
+        var stackUse = new StackUse();
+        pending.Push(new PendingPath(0, InitialState(), null, new ulong[MaxFrames], 0, 0));
         while (pending.TryPop(out var path))
         {
             int pc = path.Pc;
             var state = path.State;
             var last = path.Last;
+            var written = path.Written;
+            int instructions = path.Instructions;
+            int jumps = path.Jumps;
             while (true)
             {
                 if (++_processed > _options.InstructionBudget)
@@ -29,29 +46,49 @@ public sealed partial class ProgramVerifier
 
                 if (_prunePoint[pc])
                 {
-                    if (IsCovered(pc, state))
+                    if (IsCovered(pc, state, last, written))
                     {
                         _pruned++;
                         EndPath(last);
                         break;
                     }
 
-                    last = Remember(pc, state, last);
+                    if (_loopHead[pc] || last is null || (instructions >= InstructionsBetweenCheckpoints && jumps >= JumpsBetweenCheckpoints))
+                    {
+                        last = Remember(pc, state, last, written);
+                        written = new ulong[MaxFrames];
+                        instructions = 0;
+                        jumps = 0;
+                    }
                 }
 
                 _log?.Add($"{pc}: {InstructionText(pc)} ; {Summary(state)}");
+                stackUse.Begin(state, last, written);
+                StackState.Observer = stackUse;
                 var step = Execute(pc, state);
+                StackState.Observer = null;
+                instructions++;
+                if (_code.InfoAt(pc)!.IsJump)
+                    jumps++;
                 if (step.Ended)
                 {
                     EndPath(last);
                     break;
                 }
 
+                if (step.State.Frames.Length != state.Frames.Length)
+                {
+                    // A call's new frame (or a frame that ended) starts empty: nothing read there
+                    // later comes from before.
+                    for (int frame = Math.Min(step.State.Frames.Length, state.Frames.Length); frame < MaxFrames; frame++)
+                        written[frame] = ulong.MaxValue;
+                }
+
                 if (step.Other is { } other)
                 {
                     if (last is not null)
                         last.Branches++;
-                    pending.Push(new PendingPath(step.OtherPc, other, last));
+                    pending.Push(new PendingPath(step.OtherPc, other, last, (ulong[])written.Clone(), instructions, jumps));
                 }
 
                 pc = step.Pc;
@@ -60,34 +97,92 @@ public sealed partial class ProgramVerifier
         }
     }
 
-    /// <summary>True when an explored state at <paramref name="pc"/> covers <paramref name="state"/>; rejects loops that make no progress.</summary>
-    private bool IsCovered(int pc, VerifierState state)
+    /// <summary>
+    /// True when an explored state at <paramref name="pc"/> covers <paramref name="state"/>; rejects
+    /// loops that make no progress. A pruned path depends on the stack slots the covering state's
+    /// paths read, so those become reads of this path (Linux's propagate_liveness).
+    /// </summary>
+    private bool IsCovered(int pc, VerifierState state, Checkpoint? last, ulong[] written)
     {
-        if (!_visited.TryGetValue(pc, out var checkpoints))
+        var checkpoints = _visited[pc];
+        if (checkpoints is null || checkpoints.Count == 0)
             return false;
-        foreach (var checkpoint in checkpoints)
+
+        int frames = state.Frames.Length;
+        Span<ushort> liveRegisters = stackalloc ushort[frames];
+        for (int f = 0; f < frames; f++)
+            liveRegisters[f] = _liveness.LiveAt(f == frames - 1 ? pc : state.Frames[f + 1].ReturnTo);
+        Span<ulong> everySlot = stackalloc ulong[frames];
+        everySlot.Fill(ulong.MaxValue);
+
+        for (int i = 0; i < checkpoints.Count; i++)
         {
-            if (!checkpoint.State.Covers(state))
+            var checkpoint = checkpoints[i];
+            bool complete = checkpoint.Complete;
+
+            // The read marks are final only once every path from the checkpoint has ended.
+            ReadOnlySpan<ulong> liveSlots = complete ? checkpoint.Read.AsSpan(0, Math.Min(frames, MaxFrames)) : everySlot;
+            if (checkpoint.State.Frames.Length != frames || !checkpoint.State.Covers(state, liveRegisters, liveSlots, _ids))
+            {
+                checkpoint.Misses++;
+                if (complete && checkpoint.Misses > checkpoint.Hits * 3 + 3)
+                {
+                    // Linux's heuristic: a finished state that keeps failing to cover is unlikely
+                    // to start; dropping it keeps the list short (its paths are already safe).
+                    checkpoints[i] = checkpoints[^1];
+                    checkpoints.RemoveAt(checkpoints.Count - 1);
+                    i--;
+                }
+
                 continue;
-            if (checkpoint.Complete)
+            }
+
+            checkpoint.Hits++;
+            if (complete)
+            {
+                for (int f = 0; f < frames; f++)
+                    MarkRead(f, checkpoint.Read[f], last, written);
                 return true;
+            }
 
             // The same state again while its first visit is still being explored: this path is
             // going round a loop. An open-coded iterator bounds the loop itself (the kernel
             // accepts the loop once its state converges); anything else would run forever.
             if (HoldsIterator(state))
+            {
+                // The loop's read marks are not final yet: this path may depend on any slot.
+                for (int f = 0; f < frames; f++)
+                    MarkRead(f, ulong.MaxValue, last, written);
                 return true;
+            }
+
             throw Reject(DiagnosticCode.InfiniteLoop, pc, "infinite loop: the program comes back here with nothing changed that could end the loop");
         }
 
         return false;
     }
 
-    private Checkpoint Remember(int pc, VerifierState state, Checkpoint? last)
+    /// <summary>
+    /// The path that has <paramref name="last"/> as its latest checkpoint read <paramref name="slots"/>
+    /// of frame <paramref name="frame"/>: every checkpoint up the path learns it, until the slot was
+    /// written whole on the way (what was there before cannot matter).
+    /// </summary>
+    private static void MarkRead(int frame, ulong slots, Checkpoint? last, ulong[] written)
     {
-        var checkpoint = new Checkpoint(state, last);
-        if (!_visited.TryGetValue(pc, out var list))
-            _visited[pc] = list = [];
+        slots &= ~written[frame];
+        for (var checkpoint = last; checkpoint is not null && slots != 0; checkpoint = checkpoint.Parent)
+        {
+            // Slots already marked here were passed further up when they were marked.
+            ulong fresh = slots & ~checkpoint.Read[frame];
+            checkpoint.Read[frame] |= fresh;
+            slots = fresh & ~checkpoint.WrittenBefore[frame];
+        }
+    }
+
+    private Checkpoint Remember(int pc, VerifierState state, Checkpoint? last, ulong[] written)
+    {
+        var checkpoint = new Checkpoint(state, last, written);
+        var list = _visited[pc] ??= [];
         list.Add(checkpoint);
         _stored++;
         return checkpoint;
@@ -110,5 +205,65 @@ public sealed partial class ProgramVerifier
             .Where(i => frame[i].Kind != RegisterKind.NotInitialized)
             .Select(i => Describe(i, frame[i]));
         return $"{(state.Frames.Length > 1 ? $"frame {state.Frames.Length - 1}: " : "")}{string.Join(", ", registers)}";
+    }
+
+    /// <summary>
+    /// Gathers the stack slots one instruction reads and writes whole, by frame, for the read marks.
+    /// A frame is recognized by its <see cref="StackState"/> instance in the state before the
+    /// instruction; a read of any other instance (one the instruction made) counts as a read of
+    /// every slot of every frame, and a write that is not unambiguously one frame's is not counted,
+    /// so that what cannot be told apart errs towards keeping states apart.
+    /// </summary>
+    private sealed class StackUse : IStackObserver
+    {
+        private VerifierState _state = null!;
+        private Checkpoint? _last;
+        private ulong[] _written = null!;
+
+        public void Begin(VerifierState state, Checkpoint? last, ulong[] written)
+        {
+            _state = state;
+            _last = last;
+            _written = written;
+        }
+
+        public void Read(StackState stack, int offset, int size)
+        {
+            int first = Math.Clamp(StackState.SlotOf(offset), 0, 63);
+            int end = Math.Clamp(StackState.SlotOf(offset + Math.Max(size, 1) - 1), 0, 63);
+            ulong slots = (end == 63 ? ulong.MaxValue : (1UL << (end + 1)) - 1) & ~((1UL << first) - 1);
+            bool found = false;
+            for (int f = 0; f < _state.Frames.Length; f++)
+            {
+                if (ReferenceEquals(_state.Frames[f].Stack, stack))
+                {
+                    MarkRead(f, slots, _last, _written);
+                    found = true;
+                }
+            }
+
+            if (!found)
+            {
+                for (int f = 0; f < _state.Frames.Length; f++)
+                    MarkRead(f, ulong.MaxValue, _last, _written);
+            }
+        }
+
+        public void Overwritten(StackState stack, ulong slots)
+        {
+            int match = -1;
+            for (int f = 0; f < _state.Frames.Length; f++)
+            {
+                if (ReferenceEquals(_state.Frames[f].Stack, stack))
+                {
+                    if (match >= 0)
+                        return; // shared by two frames: which one is written cannot be told
+                    match = f;
+                }
+            }
+
+            if (match >= 0)
+                _written[match] |= slots;
+        }
     }
 }

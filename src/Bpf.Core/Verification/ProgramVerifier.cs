@@ -23,8 +23,10 @@ public sealed partial class ProgramVerifier
 
     private readonly Bytecode _code;
     private readonly VerifierOptions _options;
-    private readonly Dictionary<int, List<Checkpoint>> _visited = new();
+    private readonly List<Checkpoint>?[] _visited;
     private readonly bool[] _prunePoint;
+    private readonly bool[] _loopHead;
+    private readonly RegisterLiveness _liveness;
     private readonly List<string>? _log;
     private long _processed;
     private int _stored;
@@ -35,7 +37,9 @@ public sealed partial class ProgramVerifier
     {
         _code = code;
         _options = options;
-        _prunePoint = FindPrunePoints(code);
+        (_prunePoint, _loopHead) = FindPrunePoints(code);
+        _visited = new List<Checkpoint>?[code.Length + 1];
+        _liveness = RegisterLiveness.Of(code);
         _log = options.Log ? [] : null;
     }
 
@@ -54,6 +58,10 @@ public sealed partial class ProgramVerifier
         {
             diagnostics.Add(rejection.Diagnostic);
         }
+        finally
+        {
+            StackState.Observer = null;
+        }
 
         return new VerificationResult(diagnostics, verifier._processed, verifier._stored, verifier._pruned, verifier._log);
     }
@@ -69,7 +77,10 @@ public sealed partial class ProgramVerifier
     /// only a state whose paths all ended safely may cover another (a state still being explored
     /// and equal to the current one means a loop that makes no progress).
     /// </summary>
-    private sealed class Checkpoint(VerifierState state, Checkpoint? parent)
+    /// <param name="state">The state.</param>
+    /// <param name="parent">The checkpoint before it on its path.</param>
+    /// <param name="writtenBefore">Per frame, the stack slots written whole on the way from <paramref name="parent"/> to here.</param>
+    private sealed class Checkpoint(VerifierState state, Checkpoint? parent, ulong[] writtenBefore)
     {
         public VerifierState State { get; } = state;
 
@@ -78,10 +89,25 @@ public sealed partial class ProgramVerifier
         public int Branches { get; set; } = 1;
 
         public bool Complete => Branches == 0;
+
+        /// <summary>Per frame, the stack slots written whole on the way from <see cref="Parent"/> to here: reads after here do not reach further up.</summary>
+        public ulong[] WrittenBefore { get; } = writtenBefore;
+
+        /// <summary>Per frame, the stack slots some path from here read before writing them (Linux's read marks).</summary>
+        public ulong[] Read { get; } = new ulong[MaxFrames];
+
+        /// <summary>How often the state covered a later one, and how often it did not (old states that never help are dropped).</summary>
+        public int Hits { get; set; }
+
+        /// <inheritdoc cref="Hits"/>
+        public int Misses { get; set; }
     }
 
-    /// <summary>A path waiting to be explored: where it continues and with what.</summary>
-    private sealed record PendingPath(int Pc, VerifierState State, Checkpoint? Last);
+    /// <summary>
+    /// A path waiting to be explored: where it continues and with what, the last checkpoint on it,
+    /// the stack slots it wrote whole since then, and the instructions and jumps since then.
+    /// </summary>
+    private sealed record PendingPath(int Pc, VerifierState State, Checkpoint? Last, ulong[] Written, int Instructions, int Jumps);
 
     private Rejection Reject(DiagnosticCode code, int pc, string message, params string[] registers) =>
         new(new VerificationDiagnostic(code, pc, InstructionText(pc), message, _options.SourceLines?.Invoke(pc), registers));
@@ -94,23 +120,30 @@ public sealed partial class ProgramVerifier
 
     /// <summary>
     /// Prune points, as Linux chooses them: jump targets and the instructions after conditional
-    /// jumps and calls (where paths meet or fork).
+    /// jumps and calls (where paths meet or fork). Loop heads (targets of backward jumps) always
+    /// keep a state, so that a loop making no progress is seen.
     /// </summary>
-    private static bool[] FindPrunePoints(Bytecode code)
+    private static (bool[] PrunePoints, bool[] LoopHeads) FindPrunePoints(Bytecode code)
     {
         var points = new bool[code.Length + 1];
+        var loopHeads = new bool[code.Length + 1];
         for (int pc = 0; pc < code.Length; pc++)
         {
             var info = code.InfoAt(pc);
             if (info is null)
                 continue;
-            if (info.IsJump && info.TargetOf(code[pc], pc) is { } target)
+            if (info.IsJump && info.TargetOf(code[pc], pc) is { } target && target >= 0 && target <= code.Length)
+            {
                 points[target] = true;
+                if (target <= pc)
+                    loopHeads[target] = true;
+            }
+
             if (info.IsConditionalJump || info.Operation is Operation.Call or Operation.CallLocal or Operation.CallKfunc)
                 points[pc + 1] = true;
         }
 
-        return points;
+        return (points, loopHeads);
     }
 
     /// <summary>

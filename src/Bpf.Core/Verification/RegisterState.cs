@@ -66,7 +66,13 @@ public readonly record struct RegisterState(
     public bool IsConstant => IsScalar && Value.IsConstant;
 
     /// <summary>True when every value of <paramref name="other"/> is one this state allows (for pruning: this is the explored state).</summary>
-    public bool Covers(RegisterState other)
+    public bool Covers(RegisterState other) => Covers(other, new IdMap());
+
+    /// <summary>
+    /// <see cref="Covers(RegisterState)"/> within one comparison of states: ids (the links between
+    /// registers that learn together) must correspond as <paramref name="ids"/> has them so far.
+    /// </summary>
+    internal bool Covers(RegisterState other, IdMap ids)
     {
         if (Kind == RegisterKind.NotInitialized)
             return true; // the explored path never read it
@@ -75,10 +81,10 @@ public readonly record struct RegisterState(
         if (Below != 0 && Below != other.Below)
             return false;
         if (Kind == RegisterKind.Scalar)
-            return Value.Covers(other.Value);
+            return Value.Covers(other.Value) && ids.Check(Id, other.Id);
         return Offset == other.Offset && Value.Covers(other.Value) && MaybeNull == other.MaybeNull && ReferenceEquals(Map, other.Map)
             && Size == other.Size && Range <= other.Range && Frame == other.Frame && ReadOnly == other.ReadOnly
-            && (Kind is not (RegisterKind.Memory or RegisterKind.MapValue) || !MaybeNull || Id == other.Id);
+            && ids.Check(Id, other.Id);
     }
 
     /// <summary>How the register is described in diagnostics and logs.</summary>
