@@ -6,6 +6,6 @@ internal interface IStackObserver
     /// <summary><paramref name="size"/> bytes at <paramref name="offset"/> of <paramref name="stack"/> were consulted.</summary>
     void Read(StackState stack, int offset, int size);
 
-    /// <summary>Every byte of the slots in <paramref name="slots"/> of <paramref name="stack"/> is being replaced.</summary>
-    void Overwritten(StackState stack, ulong slots);
+    /// <summary><paramref name="size"/> bytes at <paramref name="offset"/> of <paramref name="stack"/> are being replaced.</summary>
+    void Written(StackState stack, int offset, int size);
 }

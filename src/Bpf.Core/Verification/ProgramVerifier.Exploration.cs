@@ -30,13 +30,14 @@ public sealed partial class ProgramVerifier
     {
         var pending = new Stack<PendingPath>();
         var stackUse = new StackUse();
-        pending.Push(new PendingPath(0, InitialState(), null, new ulong[MaxFrames], 0, 0));
+        pending.Push(new PendingPath(0, InitialState(), null, new ulong[MaxFrames], null, 0, 0));
         while (pending.TryPop(out var path))
         {
             int pc = path.Pc;
             var state = path.State;
             var last = path.Last;
             var written = path.Written;
+            var history = path.History;
             int instructions = path.Instructions;
             int jumps = path.Jumps;
             while (true)
@@ -46,7 +47,7 @@ public sealed partial class ProgramVerifier
 
                 if (_prunePoint[pc])
                 {
-                    if (IsCovered(pc, state, last, written))
+                    if (IsCovered(pc, state, last, written, history))
                     {
                         _pruned++;
                         EndPath(last);
@@ -55,18 +56,21 @@ public sealed partial class ProgramVerifier
 
                     if (_loopHead[pc] || last is null || (instructions >= InstructionsBetweenCheckpoints && jumps >= JumpsBetweenCheckpoints))
                     {
-                        last = Remember(pc, state, last, written);
+                        last = Remember(pc, state, last, written, history);
                         written = new ulong[MaxFrames];
+                        history = null;
                         instructions = 0;
                         jumps = 0;
                     }
                 }
 
                 _log?.Add($"{pc}: {InstructionText(pc)} ; {Summary(state)}");
+                DependOnValues(pc, state, last, history);
                 stackUse.Begin(state, last, written);
                 StackState.Observer = stackUse;
                 var step = Execute(pc, state);
                 StackState.Observer = null;
+                history = stackUse.Record(pc, state.Frames.Length - 1, history, LoadDependsOnStack(pc, step));
                 instructions++;
                 if (_code.InfoAt(pc)!.IsJump)
                     jumps++;
@@ -88,7 +92,7 @@ public sealed partial class ProgramVerifier
                 {
                     if (last is not null)
                         last.Branches++;
-                    pending.Push(new PendingPath(step.OtherPc, other, last, (ulong[])written.Clone(), instructions, jumps));
+                    pending.Push(new PendingPath(step.OtherPc, other, last, (ulong[])written.Clone(), history, instructions, jumps));
                 }
 
                 pc = step.Pc;
@@ -98,11 +102,24 @@ public sealed partial class ProgramVerifier
     }
 
     /// <summary>
+    /// False when a load's result is a number that does not depend on the stack's contents: a
+    /// narrow read of data or of part of a spilled register gives any value of its width, which no
+    /// earlier value decided (only a whole spilled register, or zero bytes, carry a value over).
+    /// </summary>
+    private bool LoadDependsOnStack(int pc, Step step)
+    {
+        var info = _code.InfoAt(pc)!;
+        if (info.Class != Isa.OpcodeClass.Ldx || info.AccessSize == 8 || step.Ended)
+            return true;
+        return step.State[_code[pc].Dst] is not { IsScalar: true, IsConstant: false };
+    }
+
+    /// <summary>
     /// True when an explored state at <paramref name="pc"/> covers <paramref name="state"/>; rejects
     /// loops that make no progress. A pruned path depends on the stack slots the covering state's
     /// paths read, so those become reads of this path (Linux's propagate_liveness).
     /// </summary>
-    private bool IsCovered(int pc, VerifierState state, Checkpoint? last, ulong[] written)
+    private bool IsCovered(int pc, VerifierState state, Checkpoint? last, ulong[] written, HistoryEntry? history)
     {
         var checkpoints = _visited[pc];
         if (checkpoints is null || checkpoints.Count == 0)
@@ -114,15 +131,20 @@ public sealed partial class ProgramVerifier
             liveRegisters[f] = _liveness.LiveAt(f == frames - 1 ? pc : state.Frames[f + 1].ReturnTo);
         Span<ulong> everySlot = stackalloc ulong[frames];
         everySlot.Fill(ulong.MaxValue);
+        Span<ushort> everyRegister = stackalloc ushort[frames];
+        everyRegister.Fill(ushort.MaxValue);
 
         for (int i = 0; i < checkpoints.Count; i++)
         {
             var checkpoint = checkpoints[i];
             bool complete = checkpoint.Complete;
 
-            // The read marks are final only once every path from the checkpoint has ended.
-            ReadOnlySpan<ulong> liveSlots = complete ? checkpoint.Read.AsSpan(0, Math.Min(frames, MaxFrames)) : everySlot;
-            if (checkpoint.State.Frames.Length != frames || !checkpoint.State.Covers(state, liveRegisters, liveSlots, _ids))
+            // The read and precise marks are final only once every path from the checkpoint has ended.
+            int marked = Math.Min(frames, MaxFrames);
+            ReadOnlySpan<ulong> liveSlots = complete ? checkpoint.Read.AsSpan(0, marked) : everySlot;
+            ReadOnlySpan<ushort> preciseRegisters = complete ? checkpoint.PreciseRegisters.AsSpan(0, marked) : everyRegister;
+            ReadOnlySpan<ulong> preciseSlots = complete ? checkpoint.PreciseSlots.AsSpan(0, marked) : everySlot;
+            if (checkpoint.State.Frames.Length != frames || !checkpoint.State.Covers(state, liveRegisters, preciseRegisters, liveSlots, preciseSlots, _ids))
             {
                 checkpoint.Misses++;
                 if (complete && checkpoint.Misses > checkpoint.Hits * 3 + 3)
@@ -140,8 +162,19 @@ public sealed partial class ProgramVerifier
             checkpoint.Hits++;
             if (complete)
             {
+                // The pruned path goes on as the checkpoint's paths did: it depends on what they
+                // read and on the exact values they needed (Linux's propagate_liveness and
+                // propagate_precision).
+                Span<ushort> registers = stackalloc ushort[MaxFrames];
+                Span<ulong> slots = stackalloc ulong[MaxFrames];
                 for (int f = 0; f < frames; f++)
+                {
                     MarkRead(f, checkpoint.Read[f], last, written);
+                    registers[f] = checkpoint.PreciseRegisters[f];
+                    slots[f] = checkpoint.PreciseSlots[f];
+                }
+
+                MarkPrecise(registers, slots, last, history);
                 return true;
             }
 
@@ -150,9 +183,10 @@ public sealed partial class ProgramVerifier
             // accepts the loop once its state converges); anything else would run forever.
             if (HoldsIterator(state))
             {
-                // The loop's read marks are not final yet: this path may depend on any slot.
+                // The loop's marks are not final yet: this path may depend on anything.
                 for (int f = 0; f < frames; f++)
                     MarkRead(f, ulong.MaxValue, last, written);
+                MarkEverythingPrecise(last);
                 return true;
             }
 
@@ -179,9 +213,9 @@ public sealed partial class ProgramVerifier
         }
     }
 
-    private Checkpoint Remember(int pc, VerifierState state, Checkpoint? last, ulong[] written)
+    private Checkpoint Remember(int pc, VerifierState state, Checkpoint? last, ulong[] written, HistoryEntry? history)
     {
-        var checkpoint = new Checkpoint(state, last, written);
+        var checkpoint = new Checkpoint(state, last, written, history);
         var list = _visited[pc] ??= [];
         list.Add(checkpoint);
         _stored++;
@@ -219,51 +253,86 @@ public sealed partial class ProgramVerifier
         private VerifierState _state = null!;
         private Checkpoint? _last;
         private ulong[] _written = null!;
+        private int _readFrame;
+        private ulong _readSlots;
+        private int _writeFrame;
+        private ulong _writeSlots;
+        private ulong _wholeSlots;
 
         public void Begin(VerifierState state, Checkpoint? last, ulong[] written)
         {
             _state = state;
             _last = last;
             _written = written;
+            _readFrame = _writeFrame = -1;
+            _readSlots = _writeSlots = _wholeSlots = 0;
         }
+
+        /// <summary>The history entry of the instruction just executed; <paramref name="keepReads"/> false when its result does not depend on what it read.</summary>
+        public HistoryEntry Record(int pc, int frame, HistoryEntry? previous, bool keepReads) =>
+            new(pc, frame, keepReads ? _readFrame : -1, keepReads ? _readSlots : 0, _writeFrame, _writeSlots, _wholeSlots, previous);
 
         public void Read(StackState stack, int offset, int size)
         {
-            int first = Math.Clamp(StackState.SlotOf(offset), 0, 63);
-            int end = Math.Clamp(StackState.SlotOf(offset + Math.Max(size, 1) - 1), 0, 63);
-            ulong slots = (end == 63 ? ulong.MaxValue : (1UL << (end + 1)) - 1) & ~((1UL << first) - 1);
-            bool found = false;
-            for (int f = 0; f < _state.Frames.Length; f++)
+            ulong slots = StackState.SlotsTouched(offset, size);
+            int match = FrameOf(stack);
+            if (match >= 0)
             {
-                if (ReferenceEquals(_state.Frames[f].Stack, stack))
+                MarkRead(match, slots, _last, _written);
+                for (int f = match + 1; f < _state.Frames.Length; f++)
                 {
-                    MarkRead(f, slots, _last, _written);
-                    found = true;
+                    if (ReferenceEquals(_state.Frames[f].Stack, stack))
+                        MarkRead(f, slots, _last, _written);
                 }
             }
-
-            if (!found)
+            else
             {
                 for (int f = 0; f < _state.Frames.Length; f++)
                     MarkRead(f, ulong.MaxValue, _last, _written);
             }
+
+            int unique = UniqueFrameOf(stack);
+            _readFrame = _readFrame == -1 || _readFrame == unique ? unique : -2;
+            _readSlots |= slots;
         }
 
-        public void Overwritten(StackState stack, ulong slots)
+        public void Written(StackState stack, int offset, int size)
         {
-            int match = -1;
+            int unique = UniqueFrameOf(stack);
+            ulong whole = StackState.WholeSlots(offset, size);
+            if (unique >= 0)
+                _written[unique] |= whole;
+            _writeFrame = _writeFrame == -1 || _writeFrame == unique ? unique : -2;
+            _writeSlots |= StackState.SlotsTouched(offset, size);
+            _wholeSlots |= whole;
+        }
+
+        private int FrameOf(StackState stack)
+        {
+            for (int f = 0; f < _state.Frames.Length; f++)
+            {
+                if (ReferenceEquals(_state.Frames[f].Stack, stack))
+                    return f;
+            }
+
+            return -1;
+        }
+
+        /// <summary>The one frame whose stack is <paramref name="stack"/>, or -2 when none or several are (an empty frame is shared).</summary>
+        private int UniqueFrameOf(StackState stack)
+        {
+            int match = -2;
             for (int f = 0; f < _state.Frames.Length; f++)
             {
                 if (ReferenceEquals(_state.Frames[f].Stack, stack))
                 {
                     if (match >= 0)
-                        return; // shared by two frames: which one is written cannot be told
+                        return -2;
                     match = f;
                 }
             }
 
-            if (match >= 0)
-                _written[match] |= slots;
+            return match;
         }
     }
 }

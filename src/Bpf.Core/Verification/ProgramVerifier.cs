@@ -80,7 +80,8 @@ public sealed partial class ProgramVerifier
     /// <param name="state">The state.</param>
     /// <param name="parent">The checkpoint before it on its path.</param>
     /// <param name="writtenBefore">Per frame, the stack slots written whole on the way from <paramref name="parent"/> to here.</param>
-    private sealed class Checkpoint(VerifierState state, Checkpoint? parent, ulong[] writtenBefore)
+    /// <param name="history">The instructions on the way from <paramref name="parent"/> to here, the latest first.</param>
+    private sealed class Checkpoint(VerifierState state, Checkpoint? parent, ulong[] writtenBefore, HistoryEntry? history)
     {
         public VerifierState State { get; } = state;
 
@@ -96,6 +97,15 @@ public sealed partial class ProgramVerifier
         /// <summary>Per frame, the stack slots some path from here read before writing them (Linux's read marks).</summary>
         public ulong[] Read { get; } = new ulong[MaxFrames];
 
+        /// <summary>The instructions on the way from <see cref="Parent"/> to here, the latest first (for precision).</summary>
+        public HistoryEntry? History { get; } = history;
+
+        /// <summary>Per frame, the registers whose exact scalar value some path from here depended on (Linux's precise marks).</summary>
+        public ushort[] PreciseRegisters { get; } = new ushort[MaxFrames];
+
+        /// <summary>Per frame, the stack slots whose spilled scalar some path from here depended on exactly.</summary>
+        public ulong[] PreciseSlots { get; } = new ulong[MaxFrames];
+
         /// <summary>How often the state covered a later one, and how often it did not (old states that never help are dropped).</summary>
         public int Hits { get; set; }
 
@@ -105,9 +115,17 @@ public sealed partial class ProgramVerifier
 
     /// <summary>
     /// A path waiting to be explored: where it continues and with what, the last checkpoint on it,
-    /// the stack slots it wrote whole since then, and the instructions and jumps since then.
+    /// the stack slots it wrote whole since then, the instructions it ran since then (the latest
+    /// first), and how many instructions and jumps those were.
     /// </summary>
-    private sealed record PendingPath(int Pc, VerifierState State, Checkpoint? Last, ulong[] Written, int Instructions, int Jumps);
+    private sealed record PendingPath(int Pc, VerifierState State, Checkpoint? Last, ulong[] Written, HistoryEntry? History, int Instructions, int Jumps);
+
+    /// <summary>
+    /// One instruction a path ran: where, in which frame, and which stack slots it read or wrote
+    /// (frame -1: none; -2: a stack the verifier could not attribute to one frame). Entries link to
+    /// the previous one, so paths that fork share what came before.
+    /// </summary>
+    private sealed record HistoryEntry(int Pc, int Frame, int ReadFrame, ulong ReadSlots, int WriteFrame, ulong WriteSlots, ulong WholeSlots, HistoryEntry? Previous);
 
     private Rejection Reject(DiagnosticCode code, int pc, string message, params string[] registers) =>
         new(new VerificationDiagnostic(code, pc, InstructionText(pc), message, _options.SourceLines?.Invoke(pc), registers));

@@ -88,8 +88,17 @@ public sealed class StackState
     /// <summary>The slot (0 the deepest, 63 the one just below the frame pointer) holding byte <paramref name="offset"/>.</summary>
     internal static int SlotOf(int offset) => (FrameSize + offset) / 8;
 
+    /// <summary>The slots that hold any of the <paramref name="size"/> bytes at <paramref name="offset"/>.</summary>
+    internal static ulong SlotsTouched(int offset, int size)
+    {
+        int first = Math.Clamp(SlotOf(offset), 0, Slots - 1);
+        int end = Math.Clamp(SlotOf(offset + Math.Max(size, 1) - 1), 0, Slots - 1);
+        ulong below = end == Slots - 1 ? ulong.MaxValue : (1UL << (end + 1)) - 1;
+        return below & ~((1UL << first) - 1);
+    }
+
     /// <summary>The slots whose eight bytes all lie in the range (a write to them leaves nothing of what was there).</summary>
-    private static ulong WholeSlots(int offset, int size)
+    internal static ulong WholeSlots(int offset, int size)
     {
         ulong slots = 0;
         for (int start = (offset + FrameSize + 7) / 8 * 8; start + 8 <= offset + FrameSize + size; start += 8)
@@ -100,7 +109,7 @@ public sealed class StackState
     /// <summary>The frame after an 8-byte aligned store of <paramref name="register"/> (a spill).</summary>
     public StackState Spill(int offset, RegisterState register)
     {
-        Observer?.Overwritten(this, WholeSlots(offset, 8));
+        Observer?.Written(this, offset, 8);
         var bytes = (StackByte[])_bytes.Clone();
         var spills = (RegisterState[])_spills.Clone();
         for (int i = 0; i < 8; i++)
@@ -112,7 +121,7 @@ public sealed class StackState
     /// <summary>The frame after storing <paramref name="size"/> bytes of data (zero when <paramref name="zero"/>) at <paramref name="offset"/>.</summary>
     public StackState Write(int offset, int size, bool zero)
     {
-        Observer?.Overwritten(this, WholeSlots(offset, size));
+        Observer?.Written(this, offset, size);
         var bytes = (StackByte[])_bytes.Clone();
         for (int i = offset; i < offset + size; i++)
         {
@@ -161,15 +170,16 @@ public sealed class StackState
     }
 
     /// <summary>True when every state of <paramref name="other"/> is one this (explored) frame allows.</summary>
-    public bool Covers(StackState other) => Covers(other, ulong.MaxValue, new IdMap());
+    public bool Covers(StackState other) => Covers(other, ulong.MaxValue, ulong.MaxValue, new IdMap());
 
     /// <summary>
     /// True when every state of <paramref name="other"/> is one this (explored) frame allows, in the
     /// slots of <paramref name="liveSlots"/> (bit n: slot n, the bytes <c>fp-512+8n</c> to <c>fp-505+8n</c>);
-    /// the others the rest of the explored paths never read. Ids of spilled registers go through
+    /// the others the rest of the explored paths never read. Scalars spilled in slots outside
+    /// <paramref name="preciseSlots"/> cover every spilled scalar. Ids of spilled registers go through
     /// <paramref name="ids"/>, as the registers' do.
     /// </summary>
-    internal bool Covers(StackState other, ulong liveSlots, IdMap ids)
+    internal bool Covers(StackState other, ulong liveSlots, ulong preciseSlots, IdMap ids)
     {
         if (ReferenceEquals(this, other))
             return true;
@@ -183,7 +193,7 @@ public sealed class StackState
                 continue; // never written on the explored path: it read nothing there
             if (old == theirs[slot] && old != SpilledSlot)
                 continue; // the same plain bytes (a partly spilled slot reads as data: its register no longer counts)
-            if (!SlotCovers(other, slot, ids))
+            if (!SlotCovers(other, slot, (preciseSlots & (1UL << slot)) != 0, ids))
                 return false;
         }
 
@@ -193,12 +203,12 @@ public sealed class StackState
     /// <summary>Eight <see cref="StackByte.Spill"/> bytes read as one number.</summary>
     private const ulong SpilledSlot = 0x0303_0303_0303_0303;
 
-    private bool SlotCovers(StackState other, int slot, IdMap ids)
+    private bool SlotCovers(StackState other, int slot, bool precise, IdMap ids)
     {
         bool mineSpilled = IsSpilled(slot);
         bool theirsSpilled = other.IsSpilled(slot);
         if (mineSpilled)
-            return theirsSpilled && _spills[slot].Covers(other._spills[slot], ids);
+            return theirsSpilled && _spills[slot].Covers(other._spills[slot], ids, precise);
         for (int i = slot * 8; i < slot * 8 + 8; i++)
         {
             var theirs = other._bytes[i];

@@ -41,15 +41,17 @@ public sealed record VerifierState(
         Span<ulong> slots = stackalloc ulong[Frames.Length];
         registers.Fill(ushort.MaxValue);
         slots.Fill(ulong.MaxValue);
-        return Covers(other, registers, slots, new IdMap());
+        return Covers(other, registers, registers, slots, slots, new IdMap());
     }
 
     /// <summary>
     /// True when every state of <paramref name="other"/> is one this (explored) state allows, in what
     /// the rest of the explored paths may read: per frame, the registers of <paramref name="liveRegisters"/>
-    /// and the stack slots of <paramref name="liveSlots"/>.
+    /// and the stack slots of <paramref name="liveSlots"/>; scalars are compared exactly only in
+    /// <paramref name="preciseRegisters"/> and <paramref name="preciseSlots"/>.
     /// </summary>
-    internal bool Covers(VerifierState other, ReadOnlySpan<ushort> liveRegisters, ReadOnlySpan<ulong> liveSlots, IdMap ids)
+    internal bool Covers(VerifierState other, ReadOnlySpan<ushort> liveRegisters, ReadOnlySpan<ushort> preciseRegisters,
+        ReadOnlySpan<ulong> liveSlots, ReadOnlySpan<ulong> preciseSlots, IdMap ids)
     {
         if (Frames.Length != other.Frames.Length || References.Count != other.References.Count)
             return false;
@@ -73,7 +75,7 @@ public sealed record VerifierState(
         ids.Clear();
         for (int i = 0; i < Frames.Length; i++)
         {
-            if (!Frames[i].Covers(other.Frames[i], liveRegisters[i], liveSlots[i], ids))
+            if (!Frames[i].Covers(other.Frames[i], liveRegisters[i], preciseRegisters[i], liveSlots[i], preciseSlots[i], ids))
                 return false;
         }
 

@@ -15,7 +15,7 @@
 #define MAX_VLAN 2
 #define RULES 48
 #define IPV6_EXTENSIONS 4
-#define TCP_OPTIONS 10
+#define TCP_OPTIONS 4
 #define DNS_BYTES 24
 #define HASH_ROUNDS 32
 
