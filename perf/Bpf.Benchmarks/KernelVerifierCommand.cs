@@ -13,7 +13,7 @@ namespace Bpf.Benchmarks;
 /// </summary>
 internal static class KernelVerifierCommand
 {
-    private const int Runs = 5;
+    private const int Runs = 11;
 
     /// <summary>Runs the comparison; returns the process exit code.</summary>
     public static int Run(IReadOnlyList<string> objects)
