@@ -17,16 +17,24 @@ public sealed record FrameState(ImmutableArray<RegisterState> Registers, StackSt
     public FrameState With(int index, RegisterState register) => this with { Registers = Registers.SetItem(index, register) };
 
     /// <summary>True when every state of <paramref name="other"/> is one this (explored) frame allows.</summary>
-    public bool Covers(FrameState other)
+    public bool Covers(FrameState other) => Covers(other, ushort.MaxValue, ushort.MaxValue, ulong.MaxValue, ulong.MaxValue, new IdMap());
+
+    /// <summary>
+    /// True when every state of <paramref name="other"/> is one this (explored) frame allows, in the
+    /// registers of <paramref name="liveRegisters"/> (bit n: rn) and the stack slots of
+    /// <paramref name="liveSlots"/>: what the rest of the explored paths may read. Scalars outside
+    /// <paramref name="preciseRegisters"/> and <paramref name="preciseSlots"/> cover any scalar.
+    /// </summary>
+    internal bool Covers(FrameState other, ushort liveRegisters, ushort preciseRegisters, ulong liveSlots, ulong preciseSlots, IdMap ids)
     {
         if (ReturnTo != other.ReturnTo || Function != other.Function || IsCallback != other.IsCallback)
             return false;
         for (int i = 0; i < Registers.Length; i++)
         {
-            if (!Registers[i].Covers(other.Registers[i]))
+            if ((liveRegisters & (1 << i)) != 0 && !Registers[i].Covers(other.Registers[i], ids, (preciseRegisters & (1 << i)) != 0))
                 return false;
         }
 
-        return Stack.Covers(other.Stack);
+        return Stack.Covers(other.Stack, liveSlots, preciseSlots, ids);
     }
 }

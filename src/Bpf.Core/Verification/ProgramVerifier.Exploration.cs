@@ -1,8 +1,21 @@
 namespace Bpf.Verification;
 
-/// <summary>The exploration of paths: forks, prune points, loops, the budget.</summary>
+/// <summary>
+/// The exploration of paths: forks, prune points, loops, the budget, and what makes pruning work
+/// on large programs as in Linux: a state covers another only in what the rest of its paths may
+/// read (registers live by <see cref="RegisterLiveness"/>, stack slots by read marks gathered as
+/// paths run), states are kept only every few jumps, and states that never cover are dropped.
+/// </summary>
 public sealed partial class ProgramVerifier
 {
+    /// <summary>Linux's rule for keeping a state at a prune point: at least this many instructions since the last one kept on the path...</summary>
+    private const int InstructionsBetweenCheckpoints = 8;
+
+    /// <summary>...and at least this many jumps.</summary>
+    private const int JumpsBetweenCheckpoints = 2;
+
+    private readonly IdMap _ids = new();
+
     /// <summary>What one instruction does to a path: where it continues (one or two ways), or that it ended.</summary>
     private readonly record struct Step(int Pc, VerifierState State, int OtherPc = -1, VerifierState? Other = null, bool Ended = false)
     {
@@ -16,12 +29,17 @@ public sealed partial class ProgramVerifier
     private void Explore()
     {
         var pending = new Stack<PendingPath>();
-        pending.Push(new PendingPath(0, InitialState(), null));
+        var stackUse = new StackUse();
+        pending.Push(new PendingPath(0, InitialState(), null, new ulong[MaxFrames], null, 0, 0));
         while (pending.TryPop(out var path))
         {
             int pc = path.Pc;
             var state = path.State;
             var last = path.Last;
+            var written = path.Written;
+            var history = path.History;
+            int instructions = path.Instructions;
+            int jumps = path.Jumps;
             while (true)
             {
                 if (++_processed > _options.InstructionBudget)
@@ -29,29 +47,52 @@ public sealed partial class ProgramVerifier
 
                 if (_prunePoint[pc])
                 {
-                    if (IsCovered(pc, state))
+                    if (IsCovered(pc, state, last, written, history))
                     {
                         _pruned++;
                         EndPath(last);
                         break;
                     }
 
-                    last = Remember(pc, state, last);
+                    if (_loopHead[pc] || last is null || (instructions >= InstructionsBetweenCheckpoints && jumps >= JumpsBetweenCheckpoints))
+                    {
+                        last = Remember(pc, state, last, written, history);
+                        written = new ulong[MaxFrames];
+                        history = null;
+                        instructions = 0;
+                        jumps = 0;
+                    }
                 }
 
                 _log?.Add($"{pc}: {InstructionText(pc)} ; {Summary(state)}");
+                DependOnValues(pc, state, last, history);
+                stackUse.Begin(state, last, written);
+                StackState.Observer = stackUse;
                 var step = Execute(pc, state);
+                StackState.Observer = null;
+                history = stackUse.Record(pc, state.Frames.Length - 1, history, LoadDependsOnStack(pc, step));
+                instructions++;
+                if (_code.InfoAt(pc)!.IsJump)
+                    jumps++;
                 if (step.Ended)
                 {
                     EndPath(last);
                     break;
                 }
 
+                if (step.State.Frames.Length != state.Frames.Length)
+                {
+                    // A call's new frame (or a frame that ended) starts empty: nothing read there
+                    // later comes from before.
+                    for (int frame = Math.Min(step.State.Frames.Length, state.Frames.Length); frame < MaxFrames; frame++)
+                        written[frame] = ulong.MaxValue;
+                }
+
                 if (step.Other is { } other)
                 {
                     if (last is not null)
                         last.Branches++;
-                    pending.Push(new PendingPath(step.OtherPc, other, last));
+                    pending.Push(new PendingPath(step.OtherPc, other, last, (ulong[])written.Clone(), history, instructions, jumps));
                 }
 
                 pc = step.Pc;
@@ -60,34 +101,122 @@ public sealed partial class ProgramVerifier
         }
     }
 
-    /// <summary>True when an explored state at <paramref name="pc"/> covers <paramref name="state"/>; rejects loops that make no progress.</summary>
-    private bool IsCovered(int pc, VerifierState state)
+    /// <summary>
+    /// False when a load's result is a number that does not depend on the stack's contents: a
+    /// narrow read of data or of part of a spilled register gives any value of its width, which no
+    /// earlier value decided (only a whole spilled register, or zero bytes, carry a value over).
+    /// </summary>
+    private bool LoadDependsOnStack(int pc, Step step)
     {
-        if (!_visited.TryGetValue(pc, out var checkpoints))
+        var info = _code.InfoAt(pc)!;
+        if (info.Class != Isa.OpcodeClass.Ldx || info.AccessSize == 8 || step.Ended)
+            return true;
+        return step.State[_code[pc].Dst] is not { IsScalar: true, IsConstant: false };
+    }
+
+    /// <summary>
+    /// True when an explored state at <paramref name="pc"/> covers <paramref name="state"/>; rejects
+    /// loops that make no progress. A pruned path depends on the stack slots the covering state's
+    /// paths read, so those become reads of this path (Linux's propagate_liveness).
+    /// </summary>
+    private bool IsCovered(int pc, VerifierState state, Checkpoint? last, ulong[] written, HistoryEntry? history)
+    {
+        var checkpoints = _visited[pc];
+        if (checkpoints is null || checkpoints.Count == 0)
             return false;
-        foreach (var checkpoint in checkpoints)
+
+        int frames = state.Frames.Length;
+        Span<ushort> liveRegisters = stackalloc ushort[frames];
+        for (int f = 0; f < frames; f++)
+            liveRegisters[f] = _liveness.LiveAt(f == frames - 1 ? pc : state.Frames[f + 1].ReturnTo);
+        Span<ulong> everySlot = stackalloc ulong[frames];
+        everySlot.Fill(ulong.MaxValue);
+        Span<ushort> everyRegister = stackalloc ushort[frames];
+        everyRegister.Fill(ushort.MaxValue);
+
+        for (int i = 0; i < checkpoints.Count; i++)
         {
-            if (!checkpoint.State.Covers(state))
+            var checkpoint = checkpoints[i];
+            bool complete = checkpoint.Complete;
+
+            // The read and precise marks are final only once every path from the checkpoint has ended.
+            int marked = Math.Min(frames, MaxFrames);
+            ReadOnlySpan<ulong> liveSlots = complete ? checkpoint.Read.AsSpan(0, marked) : everySlot;
+            ReadOnlySpan<ushort> preciseRegisters = complete ? checkpoint.PreciseRegisters.AsSpan(0, marked) : everyRegister;
+            ReadOnlySpan<ulong> preciseSlots = complete ? checkpoint.PreciseSlots.AsSpan(0, marked) : everySlot;
+            if (checkpoint.State.Frames.Length != frames || !checkpoint.State.Covers(state, liveRegisters, preciseRegisters, liveSlots, preciseSlots, _ids))
+            {
+                checkpoint.Misses++;
+                if (complete && checkpoint.Misses > checkpoint.Hits * 3 + 3)
+                {
+                    // Linux's heuristic: a finished state that keeps failing to cover is unlikely
+                    // to start; dropping it keeps the list short (its paths are already safe).
+                    checkpoints[i] = checkpoints[^1];
+                    checkpoints.RemoveAt(checkpoints.Count - 1);
+                    i--;
+                }
+
                 continue;
-            if (checkpoint.Complete)
+            }
+
+            checkpoint.Hits++;
+            if (complete)
+            {
+                // The pruned path goes on as the checkpoint's paths did: it depends on what they
+                // read and on the exact values they needed (Linux's propagate_liveness and
+                // propagate_precision).
+                Span<ushort> registers = stackalloc ushort[MaxFrames];
+                Span<ulong> slots = stackalloc ulong[MaxFrames];
+                for (int f = 0; f < frames; f++)
+                {
+                    MarkRead(f, checkpoint.Read[f], last, written);
+                    registers[f] = checkpoint.PreciseRegisters[f];
+                    slots[f] = checkpoint.PreciseSlots[f];
+                }
+
+                MarkPrecise(registers, slots, last, history);
                 return true;
+            }
 
             // The same state again while its first visit is still being explored: this path is
             // going round a loop. An open-coded iterator bounds the loop itself (the kernel
             // accepts the loop once its state converges); anything else would run forever.
             if (HoldsIterator(state))
+            {
+                // The loop's marks are not final yet: this path may depend on anything.
+                for (int f = 0; f < frames; f++)
+                    MarkRead(f, ulong.MaxValue, last, written);
+                MarkEverythingPrecise(last);
                 return true;
+            }
+
             throw Reject(DiagnosticCode.InfiniteLoop, pc, "infinite loop: the program comes back here with nothing changed that could end the loop");
         }
 
         return false;
     }
 
-    private Checkpoint Remember(int pc, VerifierState state, Checkpoint? last)
+    /// <summary>
+    /// The path that has <paramref name="last"/> as its latest checkpoint read <paramref name="slots"/>
+    /// of frame <paramref name="frame"/>: every checkpoint up the path learns it, until the slot was
+    /// written whole on the way (what was there before cannot matter).
+    /// </summary>
+    private static void MarkRead(int frame, ulong slots, Checkpoint? last, ulong[] written)
     {
-        var checkpoint = new Checkpoint(state, last);
-        if (!_visited.TryGetValue(pc, out var list))
-            _visited[pc] = list = [];
+        slots &= ~written[frame];
+        for (var checkpoint = last; checkpoint is not null && slots != 0; checkpoint = checkpoint.Parent)
+        {
+            // Slots already marked here were passed further up when they were marked.
+            ulong fresh = slots & ~checkpoint.Read[frame];
+            checkpoint.Read[frame] |= fresh;
+            slots = fresh & ~checkpoint.WrittenBefore[frame];
+        }
+    }
+
+    private Checkpoint Remember(int pc, VerifierState state, Checkpoint? last, ulong[] written, HistoryEntry? history)
+    {
+        var checkpoint = new Checkpoint(state, last, written, history);
+        var list = _visited[pc] ??= [];
         list.Add(checkpoint);
         _stored++;
         return checkpoint;
@@ -110,5 +239,100 @@ public sealed partial class ProgramVerifier
             .Where(i => frame[i].Kind != RegisterKind.NotInitialized)
             .Select(i => Describe(i, frame[i]));
         return $"{(state.Frames.Length > 1 ? $"frame {state.Frames.Length - 1}: " : "")}{string.Join(", ", registers)}";
+    }
+
+    /// <summary>
+    /// Gathers the stack slots one instruction reads and writes whole, by frame, for the read marks.
+    /// A frame is recognized by its <see cref="StackState"/> instance in the state before the
+    /// instruction; a read of any other instance (one the instruction made) counts as a read of
+    /// every slot of every frame, and a write that is not unambiguously one frame's is not counted,
+    /// so that what cannot be told apart errs towards keeping states apart.
+    /// </summary>
+    private sealed class StackUse : IStackObserver
+    {
+        private VerifierState _state = null!;
+        private Checkpoint? _last;
+        private ulong[] _written = null!;
+        private int _readFrame;
+        private ulong _readSlots;
+        private int _writeFrame;
+        private ulong _writeSlots;
+        private ulong _wholeSlots;
+
+        public void Begin(VerifierState state, Checkpoint? last, ulong[] written)
+        {
+            _state = state;
+            _last = last;
+            _written = written;
+            _readFrame = _writeFrame = -1;
+            _readSlots = _writeSlots = _wholeSlots = 0;
+        }
+
+        /// <summary>The history entry of the instruction just executed; <paramref name="keepReads"/> false when its result does not depend on what it read.</summary>
+        public HistoryEntry Record(int pc, int frame, HistoryEntry? previous, bool keepReads) =>
+            new(pc, frame, keepReads ? _readFrame : -1, keepReads ? _readSlots : 0, _writeFrame, _writeSlots, _wholeSlots, previous);
+
+        public void Read(StackState stack, int offset, int size)
+        {
+            ulong slots = StackState.SlotsTouched(offset, size);
+            int match = FrameOf(stack);
+            if (match >= 0)
+            {
+                MarkRead(match, slots, _last, _written);
+                for (int f = match + 1; f < _state.Frames.Length; f++)
+                {
+                    if (ReferenceEquals(_state.Frames[f].Stack, stack))
+                        MarkRead(f, slots, _last, _written);
+                }
+            }
+            else
+            {
+                for (int f = 0; f < _state.Frames.Length; f++)
+                    MarkRead(f, ulong.MaxValue, _last, _written);
+            }
+
+            int unique = UniqueFrameOf(stack);
+            _readFrame = _readFrame == -1 || _readFrame == unique ? unique : -2;
+            _readSlots |= slots;
+        }
+
+        public void Written(StackState stack, int offset, int size)
+        {
+            int unique = UniqueFrameOf(stack);
+            ulong whole = StackState.WholeSlots(offset, size);
+            if (unique >= 0)
+                _written[unique] |= whole;
+            _writeFrame = _writeFrame == -1 || _writeFrame == unique ? unique : -2;
+            _writeSlots |= StackState.SlotsTouched(offset, size);
+            _wholeSlots |= whole;
+        }
+
+        private int FrameOf(StackState stack)
+        {
+            for (int f = 0; f < _state.Frames.Length; f++)
+            {
+                if (ReferenceEquals(_state.Frames[f].Stack, stack))
+                    return f;
+            }
+
+            return -1;
+        }
+
+        /// <summary>The one frame whose stack is <paramref name="stack"/>, or -2 when none or several are (an empty frame is shared).</summary>
+        private int UniqueFrameOf(StackState stack)
+        {
+            int match = -2;
+            for (int f = 0; f < _state.Frames.Length; f++)
+            {
+                if (ReferenceEquals(_state.Frames[f].Stack, stack))
+                {
+                    if (match >= 0)
+                        return -2;
+                    match = f;
+                }
+            }
+
+            return match;
+        }
     }
 }

@@ -23,8 +23,10 @@ public sealed partial class ProgramVerifier
 
     private readonly Bytecode _code;
     private readonly VerifierOptions _options;
-    private readonly Dictionary<int, List<Checkpoint>> _visited = new();
+    private readonly List<Checkpoint>?[] _visited;
     private readonly bool[] _prunePoint;
+    private readonly bool[] _loopHead;
+    private readonly RegisterLiveness _liveness;
     private readonly List<string>? _log;
     private long _processed;
     private int _stored;
@@ -35,7 +37,9 @@ public sealed partial class ProgramVerifier
     {
         _code = code;
         _options = options;
-        _prunePoint = FindPrunePoints(code);
+        (_prunePoint, _loopHead) = FindPrunePoints(code);
+        _visited = new List<Checkpoint>?[code.Length + 1];
+        _liveness = RegisterLiveness.Of(code);
         _log = options.Log ? [] : null;
     }
 
@@ -56,6 +60,10 @@ public sealed partial class ProgramVerifier
         {
             diagnostics.Add(rejection.Diagnostic);
         }
+        finally
+        {
+            StackState.Observer = null;
+        }
 
         return new VerificationResult(diagnostics, verifier._processed, verifier._stored, verifier._pruned, verifier._log)
         {
@@ -74,7 +82,11 @@ public sealed partial class ProgramVerifier
     /// only a state whose paths all ended safely may cover another (a state still being explored
     /// and equal to the current one means a loop that makes no progress).
     /// </summary>
-    private sealed class Checkpoint(VerifierState state, Checkpoint? parent)
+    /// <param name="state">The state.</param>
+    /// <param name="parent">The checkpoint before it on its path.</param>
+    /// <param name="writtenBefore">Per frame, the stack slots written whole on the way from <paramref name="parent"/> to here.</param>
+    /// <param name="history">The instructions on the way from <paramref name="parent"/> to here, the latest first.</param>
+    private sealed class Checkpoint(VerifierState state, Checkpoint? parent, ulong[] writtenBefore, HistoryEntry? history)
     {
         public VerifierState State { get; } = state;
 
@@ -83,10 +95,42 @@ public sealed partial class ProgramVerifier
         public int Branches { get; set; } = 1;
 
         public bool Complete => Branches == 0;
+
+        /// <summary>Per frame, the stack slots written whole on the way from <see cref="Parent"/> to here: reads after here do not reach further up.</summary>
+        public ulong[] WrittenBefore { get; } = writtenBefore;
+
+        /// <summary>Per frame, the stack slots some path from here read before writing them (Linux's read marks).</summary>
+        public ulong[] Read { get; } = new ulong[MaxFrames];
+
+        /// <summary>The instructions on the way from <see cref="Parent"/> to here, the latest first (for precision).</summary>
+        public HistoryEntry? History { get; } = history;
+
+        /// <summary>Per frame, the registers whose exact scalar value some path from here depended on (Linux's precise marks).</summary>
+        public ushort[] PreciseRegisters { get; } = new ushort[MaxFrames];
+
+        /// <summary>Per frame, the stack slots whose spilled scalar some path from here depended on exactly.</summary>
+        public ulong[] PreciseSlots { get; } = new ulong[MaxFrames];
+
+        /// <summary>How often the state covered a later one, and how often it did not (old states that never help are dropped).</summary>
+        public int Hits { get; set; }
+
+        /// <inheritdoc cref="Hits"/>
+        public int Misses { get; set; }
     }
 
-    /// <summary>A path waiting to be explored: where it continues and with what.</summary>
-    private sealed record PendingPath(int Pc, VerifierState State, Checkpoint? Last);
+    /// <summary>
+    /// A path waiting to be explored: where it continues and with what, the last checkpoint on it,
+    /// the stack slots it wrote whole since then, the instructions it ran since then (the latest
+    /// first), and how many instructions and jumps those were.
+    /// </summary>
+    private sealed record PendingPath(int Pc, VerifierState State, Checkpoint? Last, ulong[] Written, HistoryEntry? History, int Instructions, int Jumps);
+
+    /// <summary>
+    /// One instruction a path ran: where, in which frame, and which stack slots it read or wrote
+    /// (frame -1: none; -2: a stack the verifier could not attribute to one frame). Entries link to
+    /// the previous one, so paths that fork share what came before.
+    /// </summary>
+    private sealed record HistoryEntry(int Pc, int Frame, int ReadFrame, ulong ReadSlots, int WriteFrame, ulong WriteSlots, ulong WholeSlots, HistoryEntry? Previous);
 
     private Rejection Reject(DiagnosticCode code, int pc, string message, params string[] registers) =>
         new(new VerificationDiagnostic(code, pc, InstructionText(pc), message, _options.SourceLines?.Invoke(pc), registers));
@@ -99,23 +143,30 @@ public sealed partial class ProgramVerifier
 
     /// <summary>
     /// Prune points, as Linux chooses them: jump targets and the instructions after conditional
-    /// jumps and calls (where paths meet or fork).
+    /// jumps and calls (where paths meet or fork). Loop heads (targets of backward jumps) always
+    /// keep a state, so that a loop making no progress is seen.
     /// </summary>
-    private static bool[] FindPrunePoints(Bytecode code)
+    private static (bool[] PrunePoints, bool[] LoopHeads) FindPrunePoints(Bytecode code)
     {
         var points = new bool[code.Length + 1];
+        var loopHeads = new bool[code.Length + 1];
         for (int pc = 0; pc < code.Length; pc++)
         {
             var info = code.InfoAt(pc);
             if (info is null)
                 continue;
-            if (info.IsJump && info.TargetOf(code[pc], pc) is { } target)
+            if (info.IsJump && info.TargetOf(code[pc], pc) is { } target && target >= 0 && target <= code.Length)
+            {
                 points[target] = true;
+                if (target <= pc)
+                    loopHeads[target] = true;
+            }
+
             if (info.IsConditionalJump || info.Operation is Operation.Call or Operation.CallLocal or Operation.CallKfunc)
                 points[pc + 1] = true;
         }
 
-        return points;
+        return (points, loopHeads);
     }
 
     /// <summary>

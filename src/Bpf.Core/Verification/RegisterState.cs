@@ -66,7 +66,16 @@ public readonly record struct RegisterState(
     public bool IsConstant => IsScalar && Value.IsConstant;
 
     /// <summary>True when every value of <paramref name="other"/> is one this state allows (for pruning: this is the explored state).</summary>
-    public bool Covers(RegisterState other)
+    public bool Covers(RegisterState other) => Covers(other, new IdMap(), precise: true);
+
+    /// <summary>
+    /// <see cref="Covers(RegisterState)"/> within one comparison of states: ids (the links between
+    /// registers that learn together) must correspond as <paramref name="ids"/> has them so far. A
+    /// scalar that is not <paramref name="precise"/> (its value never decided anything on the explored
+    /// paths: no branch, pointer offset, helper argument or return value) covers every scalar, as
+    /// Linux's imprecise scalars do; iterator slots (negative ids) are always compared.
+    /// </summary>
+    internal bool Covers(RegisterState other, IdMap ids, bool precise)
     {
         if (Kind == RegisterKind.NotInitialized)
             return true; // the explored path never read it
@@ -75,10 +84,10 @@ public readonly record struct RegisterState(
         if (Below != 0 && Below != other.Below)
             return false;
         if (Kind == RegisterKind.Scalar)
-            return Value.Covers(other.Value);
+            return !precise && Id >= 0 && other.Id >= 0 ? Below == 0 || Below == other.Below : Value.Covers(other.Value) && ids.Check(Id, other.Id);
         return Offset == other.Offset && Value.Covers(other.Value) && MaybeNull == other.MaybeNull && ReferenceEquals(Map, other.Map)
             && Size == other.Size && Range <= other.Range && Frame == other.Frame && ReadOnly == other.ReadOnly
-            && (Kind is not (RegisterKind.Memory or RegisterKind.MapValue) || !MaybeNull || Id == other.Id);
+            && ids.Check(Id, other.Id);
     }
 
     /// <summary>How the register is described in diagnostics and logs.</summary>

@@ -9,10 +9,23 @@ namespace Bpf.Verification;
 /// </summary>
 public static class ScalarArithmetic
 {
+    /// <summary>A byte-order conversion of a constant (AluSemantics has only the arithmetic): the low bits, swapped unless little-endian is asked for.</summary>
+    private static ulong ByteOrder(OpcodeInfo info, ulong value) => (info.Operation, info.Bits) switch
+    {
+        (Operation.ToLe, 16) => (ushort)value,
+        (Operation.ToLe, 32) => (uint)value,
+        (Operation.ToLe, _) => value,
+        (_, 16) => System.Buffers.Binary.BinaryPrimitives.ReverseEndianness((ushort)value),
+        (_, 32) => System.Buffers.Binary.BinaryPrimitives.ReverseEndianness((uint)value),
+        _ => System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(value),
+    };
+
     /// <summary>The result of arithmetic instruction <paramref name="info"/> on <paramref name="dst"/> and <paramref name="src"/>.</summary>
     public static Scalar Apply(OpcodeInfo info, Scalar dst, Scalar src)
     {
         ArgumentNullException.ThrowIfNull(info);
+        if (dst.IsConstant && info.Operation is Operation.ToLe or Operation.ToBe or Operation.Swap)
+            return Scalar.Constant(ByteOrder(info, dst.ConstantValue));
         if (dst.IsConstant && src.IsConstant)
             return Scalar.Constant(AluSemantics.Evaluate(info, dst.ConstantValue, src.ConstantValue));
 

@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
 namespace Bpf.Verification;
 
 /// <summary>What one byte of a stack frame holds.</summary>
@@ -27,6 +30,15 @@ public sealed class StackState
     private readonly StackByte[] _bytes;
     private readonly RegisterState[] _spills;
 
+    /// <summary>
+    /// Told of every read and every whole-slot write while the verifier executes an instruction, so
+    /// that it learns which slots the rest of a path depends on (Linux's liveness marks). A frame is
+    /// shared by many paths, so the reads cannot be kept in it; the verifier matches the instance
+    /// against the frames of the state it is executing. Null outside an instruction.
+    /// </summary>
+    [ThreadStatic]
+    internal static IStackObserver? Observer;
+
     private StackState(StackByte[] bytes, RegisterState[] spills)
     {
         _bytes = bytes;
@@ -52,25 +64,52 @@ public sealed class StackState
     }
 
     /// <summary>What byte <paramref name="offset"/> (negative, from the frame pointer) holds.</summary>
-    public StackByte ByteAt(int offset) => _bytes[FrameSize + offset];
+    public StackByte ByteAt(int offset)
+    {
+        Observer?.Read(this, offset, 1);
+        return _bytes[FrameSize + offset];
+    }
 
     /// <summary>The register spilled in the 8-byte slot at <paramref name="offset"/> (8-aligned), when its bytes are a spill.</summary>
     public RegisterState? SpillAt(int offset)
     {
-        if (offset % 8 != 0 || ByteAt(offset) != StackByte.Spill)
+        Observer?.Read(this, offset, 8);
+        if (offset % 8 != 0)
             return null;
         for (int i = 0; i < 8; i++)
         {
-            if (ByteAt(offset + i) != StackByte.Spill)
+            if (_bytes[FrameSize + offset + i] != StackByte.Spill)
                 return null;
         }
 
         return _spills[(FrameSize + offset) / 8];
     }
 
+    /// <summary>The slot (0 the deepest, 63 the one just below the frame pointer) holding byte <paramref name="offset"/>.</summary>
+    internal static int SlotOf(int offset) => (FrameSize + offset) / 8;
+
+    /// <summary>The slots that hold any of the <paramref name="size"/> bytes at <paramref name="offset"/>.</summary>
+    internal static ulong SlotsTouched(int offset, int size)
+    {
+        int first = Math.Clamp(SlotOf(offset), 0, Slots - 1);
+        int end = Math.Clamp(SlotOf(offset + Math.Max(size, 1) - 1), 0, Slots - 1);
+        ulong below = end == Slots - 1 ? ulong.MaxValue : (1UL << (end + 1)) - 1;
+        return below & ~((1UL << first) - 1);
+    }
+
+    /// <summary>The slots whose eight bytes all lie in the range (a write to them leaves nothing of what was there).</summary>
+    internal static ulong WholeSlots(int offset, int size)
+    {
+        ulong slots = 0;
+        for (int start = (offset + FrameSize + 7) / 8 * 8; start + 8 <= offset + FrameSize + size; start += 8)
+            slots |= 1UL << (start / 8);
+        return slots;
+    }
+
     /// <summary>The frame after an 8-byte aligned store of <paramref name="register"/> (a spill).</summary>
     public StackState Spill(int offset, RegisterState register)
     {
+        Observer?.Written(this, offset, 8);
         var bytes = (StackByte[])_bytes.Clone();
         var spills = (RegisterState[])_spills.Clone();
         for (int i = 0; i < 8; i++)
@@ -82,8 +121,8 @@ public sealed class StackState
     /// <summary>The frame after storing <paramref name="size"/> bytes of data (zero when <paramref name="zero"/>) at <paramref name="offset"/>.</summary>
     public StackState Write(int offset, int size, bool zero)
     {
+        Observer?.Written(this, offset, size);
         var bytes = (StackByte[])_bytes.Clone();
-        var spills = (RegisterState[])_spills.Clone();
         for (int i = offset; i < offset + size; i++)
         {
             int slot = (FrameSize + i) / 8;
@@ -100,15 +139,17 @@ public sealed class StackState
             bytes[FrameSize + i] = zero ? StackByte.Zero : StackByte.Misc;
         }
 
-        return new StackState(bytes, spills);
+        // The spilled registers are kept as they are: a slot's register counts only while all its bytes are Spill.
+        return new StackState(bytes, _spills);
     }
 
     /// <summary>True when every byte of the range was written (a read or a helper's input may use it).</summary>
     public bool IsInitialized(int offset, int size)
     {
+        Observer?.Read(this, offset, size);
         for (int i = offset; i < offset + size; i++)
         {
-            if (ByteAt(i) == StackByte.Invalid)
+            if (_bytes[FrameSize + i] == StackByte.Invalid)
                 return false;
         }
 
@@ -118,9 +159,10 @@ public sealed class StackState
     /// <summary>True when every byte of the range is known to be zero.</summary>
     public bool IsZero(int offset, int size)
     {
+        Observer?.Read(this, offset, size);
         for (int i = offset; i < offset + size; i++)
         {
-            if (ByteAt(i) != StackByte.Zero)
+            if (_bytes[FrameSize + i] != StackByte.Zero)
                 return false;
         }
 
@@ -128,20 +170,54 @@ public sealed class StackState
     }
 
     /// <summary>True when every state of <paramref name="other"/> is one this (explored) frame allows.</summary>
-    public bool Covers(StackState other)
+    public bool Covers(StackState other) => Covers(other, ulong.MaxValue, ulong.MaxValue, new IdMap());
+
+    /// <summary>
+    /// True when every state of <paramref name="other"/> is one this (explored) frame allows, in the
+    /// slots of <paramref name="liveSlots"/> (bit n: slot n, the bytes <c>fp-512+8n</c> to <c>fp-505+8n</c>);
+    /// the others the rest of the explored paths never read. Scalars spilled in slots outside
+    /// <paramref name="preciseSlots"/> cover every spilled scalar. Ids of spilled registers go through
+    /// <paramref name="ids"/>, as the registers' do.
+    /// </summary>
+    internal bool Covers(StackState other, ulong liveSlots, ulong preciseSlots, IdMap ids)
     {
         if (ReferenceEquals(this, other))
             return true;
-        for (int i = 0; i < FrameSize; i++)
+        var mine = MemoryMarshal.Cast<StackByte, ulong>(_bytes.AsSpan());
+        var theirs = MemoryMarshal.Cast<StackByte, ulong>(other._bytes.AsSpan());
+        for (ulong slots = liveSlots; slots != 0; slots &= slots - 1)
         {
-            var mine = _bytes[i];
+            int slot = BitOperations.TrailingZeroCount(slots);
+            ulong old = mine[slot];
+            if (old == 0)
+                continue; // never written on the explored path: it read nothing there
+            if (old == theirs[slot] && old != SpilledSlot)
+                continue; // the same plain bytes (a partly spilled slot reads as data: its register no longer counts)
+            if (!SlotCovers(other, slot, (preciseSlots & (1UL << slot)) != 0, ids))
+                return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Eight <see cref="StackByte.Spill"/> bytes read as one number.</summary>
+    private const ulong SpilledSlot = 0x0303_0303_0303_0303;
+
+    private bool SlotCovers(StackState other, int slot, bool precise, IdMap ids)
+    {
+        bool mineSpilled = IsSpilled(slot);
+        bool theirsSpilled = other.IsSpilled(slot);
+        if (mineSpilled)
+            return theirsSpilled && _spills[slot].Covers(other._spills[slot], ids, precise);
+        for (int i = slot * 8; i < slot * 8 + 8; i++)
+        {
             var theirs = other._bytes[i];
-            bool ok = mine switch
+            bool ok = _bytes[i] switch
             {
                 StackByte.Invalid => true,
-                StackByte.Misc => theirs is StackByte.Misc or StackByte.Zero || (theirs == StackByte.Spill && other._spills[i / 8].IsScalar),
-                StackByte.Zero => theirs == StackByte.Zero || (theirs == StackByte.Spill && other._spills[i / 8] is { IsConstant: true } s && s.Value.ConstantValue == 0),
-                _ => theirs == StackByte.Spill && _spills[i / 8].Covers(other._spills[i / 8]),
+                StackByte.Misc => theirs is StackByte.Misc or StackByte.Zero || (theirs == StackByte.Spill && other._spills[slot].IsScalar),
+                StackByte.Zero => theirs == StackByte.Zero || (theirs == StackByte.Spill && theirsSpilled && other._spills[slot] is { IsConstant: true } s && s.Value.ConstantValue == 0),
+                _ => false, // a byte of a partly overwritten spill: reads as data, the current path must have data there too
             };
             if (!ok)
                 return false;
@@ -149,4 +225,6 @@ public sealed class StackState
 
         return true;
     }
+
+    private bool IsSpilled(int slot) => MemoryMarshal.Cast<StackByte, ulong>(_bytes.AsSpan())[slot] == SpilledSlot;
 }

@@ -40,17 +40,45 @@ public sealed record VerifierState(
     /// <summary>True when every state of <paramref name="other"/> is one this (explored) state allows.</summary>
     public bool Covers(VerifierState other)
     {
+        Span<ushort> registers = stackalloc ushort[Frames.Length];
+        Span<ulong> slots = stackalloc ulong[Frames.Length];
+        registers.Fill(ushort.MaxValue);
+        slots.Fill(ulong.MaxValue);
+        return Covers(other, registers, registers, slots, slots, new IdMap());
+    }
+
+    /// <summary>
+    /// True when every state of <paramref name="other"/> is one this (explored) state allows, in what
+    /// the rest of the explored paths may read: per frame, the registers of <paramref name="liveRegisters"/>
+    /// and the stack slots of <paramref name="liveSlots"/>; scalars are compared exactly only in
+    /// <paramref name="preciseRegisters"/> and <paramref name="preciseSlots"/>.
+    /// </summary>
+    internal bool Covers(VerifierState other, ReadOnlySpan<ushort> liveRegisters, ReadOnlySpan<ushort> preciseRegisters,
+        ReadOnlySpan<ulong> liveSlots, ReadOnlySpan<ulong> preciseSlots, IdMap ids)
+    {
         if (Frames.Length != other.Frames.Length || References.Count != other.References.Count || Lock != other.Lock)
             return false;
-        foreach (var (id, size) in ProvenSizes)
+        for (int i = 0; i < Frames.Length; i++)
         {
-            if (other.ProvenSize(id) < size)
+            var mine = Frames[i];
+            var theirs = other.Frames[i];
+            if (mine.ReturnTo != theirs.ReturnTo || mine.Function != theirs.Function)
                 return false;
         }
 
+        if (!ReferenceEquals(ProvenSizes, other.ProvenSizes))
+        {
+            foreach (var (id, size) in ProvenSizes)
+            {
+                if (other.ProvenSize(id) < size)
+                    return false;
+            }
+        }
+
+        ids.Clear();
         for (int i = 0; i < Frames.Length; i++)
         {
-            if (!Frames[i].Covers(other.Frames[i]))
+            if (!Frames[i].Covers(other.Frames[i], liveRegisters[i], preciseRegisters[i], liveSlots[i], preciseSlots[i], ids))
                 return false;
         }
 

@@ -1,0 +1,110 @@
+using Bpf.Isa;
+using Bpf.Maps;
+using Bpf.Verification;
+
+namespace Bpf.Tests.Verification;
+
+/// <summary>
+/// State pruning must never accept an unsafe program: two paths reach a loop head differing in one
+/// register or stack slot; the first is safe, the second unsafe only through that difference. When
+/// the difference is dead (never read again) or imprecise (its value decides nothing), the second
+/// path must be pruned instead.
+/// </summary>
+public class VerifierPruningTests
+{
+    private static readonly BpfMap s_array = MapFactory.Create(new BpfMapDefinition { Name = "array", Type = BpfMapType.Array, KeySize = 4, ValueSize = 8, MaxEntries = 4 });
+
+    /// <summary>The instruction that reads the map value at the offset in r1.</summary>
+    private const int Access = 17;
+
+    [OneTimeTearDown]
+    public static void FreeMap() => s_array.Dispose();
+
+    /// <summary>
+    /// r0 is an 8-byte map value; r6, r7, the loop counter r8 and the slot fp-16 start at 0. On one side of a branch on
+    /// an unknown byte, <paramref name="difference"/> runs; both sides meet at a loop head (always a
+    /// checkpoint), where <paramref name="use"/> runs before the access at <see cref="Access"/>.
+    /// The fall-through side (no difference) is explored first.
+    /// </summary>
+    private static VerificationResult Verify(string difference, string use) =>
+        ProgramVerifier.Verify(Assembler.Assemble($"""
+            stw [%r10-4], 0
+            mov %r2, %r10
+            add %r2, -4
+            lddw %r1, map_idx(0)
+            call 1
+            jeq %r0, 0, out
+            mov %r6, 0
+            mov %r7, 0
+            mov %r8, 0
+            stdw [%r10-16], 0
+            ldxb %r3, [%r0+0]
+            jeq %r3, 1, other
+            ja head
+            other:
+            {difference}
+            head:
+            {use}
+            ldxb %r2, [%r1+0]
+            stxdw [%r0+0], %r7
+            add %r8, 1
+            jlt %r8, 2, head
+            out:
+            mov %r0, 0
+            exit
+            """), new VerifierOptions { Maps = [s_array] });
+
+    [Test]
+    public void ALiveRegisterThatDiffersIsNotPruned()
+    {
+        // r6 = 8 makes r0 + r6 point past the value.
+        var result = Verify("mov %r6, 8", "mov %r1, %r0\nadd %r1, %r6");
+        Assert.That(result.IsAccepted, Is.False, "the path with r6 = 8 was pruned by the one with r6 = 0");
+        Assert.That((result.Diagnostics[0].Code, result.Diagnostics[0].Instruction), Is.EqualTo((DiagnosticCode.OutOfBounds, Access)), result.Diagnostics[0].ToString());
+    }
+
+    [Test]
+    public void ALiveStackSlotThatDiffersIsNotPruned()
+    {
+        // The offset goes through the stack: fp-16 is 8 on the second path.
+        var result = Verify("stdw [%r10-16], 8", "ldxdw %r6, [%r10-16]\nmov %r1, %r0\nadd %r1, %r6");
+        Assert.That(result.IsAccepted, Is.False, "the path with fp-16 = 8 was pruned by the one with fp-16 = 0");
+        Assert.That((result.Diagnostics[0].Code, result.Diagnostics[0].Instruction), Is.EqualTo((DiagnosticCode.OutOfBounds, Access + 1)), result.Diagnostics[0].ToString());
+    }
+
+    [Test]
+    public void ADeadRegisterThatDiffersIsPruned()
+    {
+        // r6 differs but the loop overwrites it before reading it.
+        var result = Verify("mov %r6, 8", "mov %r6, 0\nmov %r1, %r0\nadd %r1, %r6");
+        Assert.That(result.Diagnostics, Is.Empty);
+        Assert.That(result.StatesPruned, Is.GreaterThan(0), "the second path reached the loop head with only a dead register changed");
+    }
+
+    [Test]
+    public void ADeadStackSlotThatDiffersIsPruned()
+    {
+        // fp-16 differs but is written again before it is read.
+        var result = Verify("stdw [%r10-16], 8", "stdw [%r10-16], 0\nldxdw %r6, [%r10-16]\nmov %r1, %r0\nadd %r1, %r6");
+        Assert.That(result.Diagnostics, Is.Empty);
+        Assert.That(result.StatesPruned, Is.GreaterThan(0), "the second path reached the loop head with only a dead stack slot changed");
+    }
+
+    [Test]
+    public void AnImpreciseScalarThatDiffersIsPruned()
+    {
+        // r7 is read (stored into the map value) but its value decides nothing.
+        var result = Verify("mov %r7, 8", "mov %r1, %r0");
+        Assert.That(result.Diagnostics, Is.Empty);
+        Assert.That(result.StatesPruned, Is.GreaterThan(0), "the second path differs only in a number that is stored, never checked");
+    }
+
+    [Test]
+    public void AScalarThatDecidesABranchIsPrecise()
+    {
+        // r7 picks the offset through a branch: 8 on the second path takes the unsafe side.
+        var result = Verify("mov %r7, 8", "mov %r1, %r0\njne %r7, 8, +1\nadd %r1, 8");
+        Assert.That(result.IsAccepted, Is.False, "the path with r7 = 8 was pruned although r7 decides a branch");
+        Assert.That((result.Diagnostics[0].Code, result.Diagnostics[0].Instruction), Is.EqualTo((DiagnosticCode.OutOfBounds, Access + 1)), result.Diagnostics[0].ToString());
+    }
+}
