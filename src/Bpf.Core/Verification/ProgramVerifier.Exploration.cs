@@ -65,11 +65,11 @@ public sealed partial class ProgramVerifier
                 }
 
                 _log?.Add($"{pc}: {InstructionText(pc)} ; {Summary(state)}");
-                DependOnValues(pc, state, last, history);
                 stackUse.Begin(state, last, written);
                 StackState.Observer = stackUse;
                 var step = Execute(pc, state);
                 StackState.Observer = null;
+                DependOnValues(pc, state, last, history, forked: step.Other is not null);
                 history = stackUse.Record(pc, state.Frames.Length - 1, history, LoadDependsOnStack(pc, step));
                 instructions++;
                 if (_code.InfoAt(pc)!.IsJump)

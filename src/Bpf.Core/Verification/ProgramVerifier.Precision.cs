@@ -15,8 +15,16 @@ public sealed partial class ProgramVerifier
     private const ushort CallClobbered = 0b11_1111;
     private const ushort CallArguments = 0b11_1110;
 
-    /// <summary>Marks precise the scalars whose values instruction <paramref name="pc"/> is about to depend on.</summary>
-    private void DependOnValues(int pc, VerifierState state, Checkpoint? last, HistoryEntry? history)
+    /// <summary>
+    /// Marks precise the scalars whose values instruction <paramref name="pc"/> depends on, as
+    /// Linux does: a pointer's offset, a helper argument the verifier checks by value (sizes,
+    /// constants, null), every scalar argument of a kfunc, the return value where the program type
+    /// or a callback restricts it, and the operands of a conditional jump whose outcome the known
+    /// ranges decided (<paramref name="forked"/> false). A jump that explored both ways needs no
+    /// exact values: a pruned path takes whichever way its values lead, and both were proven safe.
+    /// Called after the instruction ran, with the state and history from before it.
+    /// </summary>
+    private void DependOnValues(int pc, VerifierState state, Checkpoint? last, HistoryEntry? history, bool forked)
     {
         var info = _code.InfoAt(pc)!;
         var instruction = _code[pc];
@@ -34,6 +42,8 @@ public sealed partial class ProgramVerifier
             case OpcodeClass.Jmp or OpcodeClass.Jmp32:
                 if (info.IsConditionalJump)
                 {
+                    if (forked)
+                        break;
                     if (state[dst].IsScalar)
                         needed |= Bit(dst);
                     if (info.UsesSourceRegister && state[src].IsScalar)
@@ -41,14 +51,17 @@ public sealed partial class ProgramVerifier
                 }
                 else if (info.Operation is Operation.Call or Operation.CallKfunc or Operation.Callx)
                 {
+                    ushort arguments = info.Operation == Operation.Call ? HelperArgumentsUsedByValue(instruction.Immediate) : CallArguments;
                     for (int r = 1; r <= 5; r++)
                     {
-                        if (state[r].IsScalar)
+                        if ((arguments & Bit(r)) != 0 && state[r].IsScalar)
                             needed |= Bit(r);
                     }
                 }
-                else if (info.Operation == Operation.Exit && state[0].IsScalar)
+                else if (info.Operation == Operation.Exit && state[0].IsScalar
+                    && (state.Current.IsCallback || (state.Frames.Length == 1 && Rules.ReturnRange is not null)))
                 {
+                    // A BPF-to-BPF function's result is followed into its caller instead (Backtrack).
                     needed = Bit(0);
                 }
 
@@ -67,6 +80,30 @@ public sealed partial class ProgramVerifier
         registers[frame] = needed;
         AddLinkedScalars(state, frame, needed, registers, slots);
         MarkPrecise(registers, slots, last, history);
+    }
+
+    /// <summary>
+    /// The argument registers of helper <paramref name="id"/> whose scalar values the verifier
+    /// checks: every one but those the prototype takes as any number (<c>ARG_ANYTHING</c>), except
+    /// that a helper with a callback has its flags checked to be 0. Unknown helpers: all.
+    /// </summary>
+    private static ushort HelperArgumentsUsedByValue(int id)
+    {
+        if (HelperPrototypes.Find(id) is not { } prototype)
+            return CallArguments;
+        bool callback = false;
+        for (int r = 1; r <= HelperPrototype.MaxArguments; r++)
+            callback |= prototype.Argument(r).Kind() == HelperArgument.Function;
+        ushort used = 0;
+        for (int r = 1; r <= HelperPrototype.MaxArguments; r++)
+        {
+            var argument = prototype.Argument(r);
+            bool anyNumber = argument.Kind() is HelperArgument.DontCare or HelperArgument.Anything && !(callback && r > 1);
+            if (!anyNumber)
+                used |= Bit(r);
+        }
+
+        return used;
     }
 
     /// <summary>Scalars sharing an id with a needed one learn from the same checks: they are needed too.</summary>
@@ -232,8 +269,10 @@ public sealed partial class ProgramVerifier
 
                 if (info.Operation == Operation.Exit && f > 0)
                 {
-                    // After a return the caller's r0 is the result (needed exactly at the exit
-                    // already) and r1-r5 are clobbered.
+                    // After a return the caller's r0 is the function's r0 (a callback's result is
+                    // the helper's, but following it there only marks more) and r1-r5 are clobbered.
+                    if ((registers[f - 1] & Bit(0)) != 0)
+                        registers[f] |= Bit(0);
                     registers[f - 1] &= unchecked((ushort)~CallClobbered);
                 }
 
