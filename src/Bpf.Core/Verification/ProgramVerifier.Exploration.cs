@@ -26,8 +26,6 @@ public sealed partial class ProgramVerifier
         public static Step End => new(-1, null!, Ended: true);
     }
 
-
-
     private void Explore()
     {
         var pending = new Stack<PendingPath>();
