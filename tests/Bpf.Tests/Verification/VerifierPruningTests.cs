@@ -107,4 +107,112 @@ public class VerifierPruningTests
         Assert.That(result.IsAccepted, Is.False, "the path with r7 = 8 was pruned although r7 decides a branch");
         Assert.That((result.Diagnostics[0].Code, result.Diagnostics[0].Instruction), Is.EqualTo((DiagnosticCode.OutOfBounds, Access + 1)), result.Diagnostics[0].ToString());
     }
+
+    /// <summary>
+    /// Two paths meet at <c>head</c> (a checkpoint: eight instructions and three jumps after the last
+    /// one): the first with r7 = <paramref name="first"/> (an instruction on the unknown byte in r7,
+    /// or nothing: r7 is 0 .. 255), the second after <paramref name="second"/> too (one instruction).
+    /// After the head <paramref name="use"/> runs with r1 = the 8-byte map value in r0; <c>done</c>
+    /// ends the path. The first path is explored first. The head is instruction 15, 16 with an
+    /// instruction in <paramref name="first"/>.
+    /// </summary>
+    private static VerificationResult VerifyMeeting(string first, string use, string second = "mov %r7, 1000") =>
+        ProgramVerifier.Verify(Assembler.Assemble($"""
+            stw [%r10-4], 0
+            mov %r2, %r10
+            add %r2, -4
+            lddw %r1, map_idx(0)
+            call 1
+            jeq %r0, 0, done
+            ldxb %r7, [%r0+0]
+            {first}
+            ldxb %r3, [%r0+1]
+            mov %r4, 0
+            mov %r5, 0
+            mov %r6, 0
+            jeq %r3, 1, other
+            ja head
+            other:
+            {second}
+            head:
+            mov %r1, %r0
+            {use}
+            done:
+            mov %r0, 0
+            exit
+            """), new VerifierOptions { Maps = [s_array], Log = true });
+
+    /// <summary>How often the log shows instruction <paramref name="pc"/> processed.</summary>
+    private static int TimesProcessed(VerificationResult result, int pc) =>
+        result.Log!.Count(line => line.StartsWith($"{pc}: ", StringComparison.Ordinal));
+
+    [Test]
+    public void AScalarABranchCheckedBothWaysIsNotPrecise()
+    {
+        // The first path (r7 0 .. 255) takes both sides of the jump, so its value decided nothing:
+        // the second (r7 = 1000) is pruned at the head instead of running the taken side again.
+        var result = VerifyMeeting("", """
+            jgt %r7, 10, big
+            mov %r2, 1
+            ja join
+            big:
+            mov %r2, 2
+            join:
+            stxdw [%r0+0], %r2
+            """);
+        Assert.That(result.Diagnostics, Is.Empty);
+        const int big = 19;
+        Assert.That(result.Log!.Any(line => line.StartsWith($"{big}: mov %r2, 2", StringComparison.Ordinal)), "the program's layout changed: fix the instruction number");
+        Assert.That(TimesProcessed(result, big), Is.EqualTo(1), "the path with r7 = 1000 ran the taken side again: the branch made r7 precise although both ways were explored");
+    }
+
+    [Test]
+    public void AValueABranchDidNotDecideIsStillPreciseWhereItIsAnOffset()
+    {
+        // The branch decides nothing for r7 in 0 .. 3, but r7 is an offset afterwards: 1000 is out of bounds.
+        var result = VerifyMeeting("and %r7, 3", """
+            jgt %r7, 1, big
+            mov %r2, 1
+            ja join
+            big:
+            mov %r2, 2
+            join:
+            add %r1, %r7
+            ldxb %r2, [%r1+0]
+            """);
+        Assert.That(result.IsAccepted, Is.False, "the path with r7 = 1000 was pruned although r7 is an offset after the branch");
+        Assert.That((result.Diagnostics[0].Code, result.Diagnostics[0].Instruction), Is.EqualTo((DiagnosticCode.OutOfBounds, 22)), result.Diagnostics[0].ToString());
+    }
+
+    [Test]
+    public void ABranchTheKnownRangeDecidedMakesItsOperandPrecise()
+    {
+        // r7 in 0 .. 3 always takes the jump; r7 = 1000 falls through to an offset out of bounds.
+        var result = VerifyMeeting("and %r7, 3", """
+            jle %r7, 7, safe
+            add %r1, 8
+            safe:
+            ldxb %r2, [%r1+0]
+            """);
+        Assert.That(result.IsAccepted, Is.False, "the path with r7 = 1000 was pruned although the range of r7 decided the branch");
+        Assert.That((result.Diagnostics[0].Code, result.Diagnostics[0].Instruction), Is.EqualTo((DiagnosticCode.OutOfBounds, 19)), result.Diagnostics[0].ToString());
+    }
+
+    [Test]
+    public void ARegisterAHelperDoesNotTakeIsDeadBeforeTheCall()
+    {
+        // r5 differs in kind (a number, then a pointer) before bpf_map_lookup_elem, which takes
+        // r1 and r2 only and clobbers r5: the second path is pruned at the head.
+        var result = VerifyMeeting("", """
+            stw [%r10-8], 0
+            mov %r2, %r10
+            add %r2, -8
+            lddw %r1, map_idx(0)
+            call 1
+            """, second: "mov %r5, %r10");
+        Assert.That(result.Diagnostics, Is.Empty);
+        const int call = 21;
+        Assert.That(result.Log!.Any(line => line.StartsWith($"{call}: call 1", StringComparison.Ordinal)), "the program's layout changed: fix the instruction number");
+        Assert.That(TimesProcessed(result, call), Is.EqualTo(1), "the second path was not pruned: r5 counted as read by a helper with two arguments");
+    }
 }
