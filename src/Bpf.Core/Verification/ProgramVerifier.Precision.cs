@@ -42,7 +42,12 @@ public sealed partial class ProgramVerifier
             case OpcodeClass.Jmp or OpcodeClass.Jmp32:
                 if (info.IsConditionalJump)
                 {
-                    if (forked)
+                    bool linked = state[dst] is { IsScalar: true, Id: not 0 } || (info.UsesSourceRegister && state[src] is { IsScalar: true, Id: not 0 });
+                    // Both ways explored: nothing needed, unless the comparison also taught the
+                    // scalars linked to an operand (copies): whether they learned here is not
+                    // followed back (Linux records the links in its jump history), so the
+                    // operands and their copies are kept exact as before.
+                    if (forked && !linked)
                         break;
                     if (state[dst].IsScalar)
                         needed |= Bit(dst);
@@ -265,6 +270,14 @@ public sealed partial class ProgramVerifier
                     }
 
                     return StackWritten(entry, registers, slots, 0);
+                }
+
+                if (info.IsConditionalJump && info.UsesSourceRegister && (registers[f] & (dst | src)) != 0)
+                {
+                    // What one side learned about a needed register came from the other's value
+                    // too (Linux's backtrack_insn: both are needed before the comparison).
+                    registers[f] |= (ushort)(dst | src);
+                    return true;
                 }
 
                 if (info.Operation == Operation.Exit && f > 0)
