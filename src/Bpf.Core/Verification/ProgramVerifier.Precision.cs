@@ -42,12 +42,10 @@ public sealed partial class ProgramVerifier
             case OpcodeClass.Jmp or OpcodeClass.Jmp32:
                 if (info.IsConditionalJump)
                 {
-                    bool linked = state[dst] is { IsScalar: true, Id: not 0 } || (info.UsesSourceRegister && state[src] is { IsScalar: true, Id: not 0 });
-                    // Both ways explored: nothing needed, unless the comparison also taught the
-                    // scalars linked to an operand (copies): whether they learned here is not
-                    // followed back (Linux records the links in its jump history), so the
-                    // operands and their copies are kept exact as before.
-                    if (forked && !linked)
+                    // Both ways explored: nothing needed here (what the comparison taught the
+                    // operands and their copies is followed back from where it is needed, through
+                    // the links the history keeps: LinksAt).
+                    if (forked)
                         break;
                     if (state[dst].IsScalar)
                         needed |= Bit(dst);
@@ -109,6 +107,67 @@ public sealed partial class ProgramVerifier
         }
 
         return used;
+    }
+
+    /// <summary>
+    /// The scalars a conditional jump at <paramref name="pc"/> that went both ways taught something:
+    /// its scalar operands and every register and spilled slot sharing an id with one of them
+    /// (copies learn from the same check), or null when the operands have no copies. Kept in the
+    /// history entry of the jump, so that following needed values back (Linux's
+    /// <c>bt_sync_linked_regs</c>) makes all of them needed when one is.
+    /// </summary>
+    private Links? LinksAt(int pc, VerifierState state)
+    {
+        var info = _code.InfoAt(pc)!;
+        if (!info.IsConditionalJump)
+            return null;
+        var instruction = _code[pc];
+        bool copies = HasCopies(state, instruction.Dst) || (info.UsesSourceRegister && HasCopies(state, instruction.Src));
+        if (!copies)
+            return null;
+        ushort operands = 0;
+        if (state[instruction.Dst].IsScalar)
+            operands |= Bit(instruction.Dst);
+        if (info.UsesSourceRegister && state[instruction.Src].IsScalar)
+            operands |= Bit(instruction.Src);
+        var links = new Links(new ushort[MaxFrames], new ulong[MaxFrames]);
+        int frame = state.Frames.Length - 1;
+        links.Registers[frame] = operands;
+        AddLinkedScalars(state, frame, operands, links.Registers, links.Slots);
+        return links;
+    }
+
+    /// <summary>Per frame, registers and spilled stack slots that learned from the same comparison.</summary>
+    private sealed record Links(ushort[] Registers, ulong[] Slots);
+
+    /// <summary>
+    /// True when register <paramref name="register"/> of the innermost frame is a scalar whose id
+    /// another register or spilled slot (of any frame) shares: a check of it teaches them too. An id
+    /// nothing else has any more links nothing (Linux clears such ids before comparing states).
+    /// </summary>
+    private static bool HasCopies(VerifierState state, int register)
+    {
+        var value = state[register];
+        if (value is not { IsScalar: true, Id: not 0 })
+            return false;
+        int frames = state.Frames.Length;
+        for (int f = 0; f < frames; f++)
+        {
+            var each = state.Frames[f];
+            for (int r = 0; r < Registers.Count; r++)
+            {
+                if ((f != frames - 1 || r != register) && each[r].IsScalar && each[r].Id == value.Id)
+                    return true;
+            }
+
+            for (int slot = 0; slot < StackState.FrameSize / 8; slot++)
+            {
+                if (each.Stack.SpillAt(slot * 8 - StackState.FrameSize) is { IsScalar: true } spilled && spilled.Id == value.Id)
+                    return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Scalars sharing an id with a needed one learn from the same checks: they are needed too.</summary>
@@ -272,11 +331,27 @@ public sealed partial class ProgramVerifier
                     return StackWritten(entry, registers, slots, 0);
                 }
 
-                if (info.IsConditionalJump && info.UsesSourceRegister && (registers[f] & (dst | src)) != 0)
+                if (info.IsConditionalJump)
                 {
+                    if (entry.Linked is { } links)
+                    {
+                        bool hit = false;
+                        for (int g = 0; g < MaxFrames; g++)
+                            hit |= (registers[g] & links.Registers[g]) != 0 || (slots[g] & links.Slots[g]) != 0;
+                        if (hit)
+                        {
+                            for (int g = 0; g < MaxFrames; g++)
+                            {
+                                registers[g] |= links.Registers[g];
+                                slots[g] |= links.Slots[g];
+                            }
+                        }
+                    }
+
                     // What one side learned about a needed register came from the other's value
                     // too (Linux's backtrack_insn: both are needed before the comparison).
-                    registers[f] |= (ushort)(dst | src);
+                    if (info.UsesSourceRegister && (registers[f] & (dst | src)) != 0)
+                        registers[f] |= (ushort)(dst | src);
                     return true;
                 }
 
