@@ -109,6 +109,8 @@ public sealed class BpfProgram
             throw new VerificationException(Name, rejected.Diagnostics);
         if (!options.Checked && Verify().ArenaAccesses.Count > 0)
             options = options with { Checked = true };
+        if (!options.Checked)
+            options = options with { Facts = Verify().Facts };
         return Image.GetExecutable(engine, options);
     }
 
