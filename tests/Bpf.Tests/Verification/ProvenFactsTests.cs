@@ -94,6 +94,25 @@ public class ProvenFactsTests
         });
     }
 
+    /// <summary>
+    /// The two sides of a branch meet before a division, one with a divisor that cannot be 0 and one
+    /// with 0, nothing else different. Whichever side the verifier explores first, the other must not
+    /// be pruned as covered (pruning that ignored the divisor's value, as Linux does for scalars not
+    /// marked precise, would make the fact wrong), so the fact is not kept. Both branch senses, so that
+    /// one of them has the non-zero side explored first.
+    /// </summary>
+    [TestCase("jeq")]
+    [TestCase("jne")]
+    public void APathWithAZeroDivisorArrivingAfterANonZeroOneIsNotPrunedAway(string branch)
+    {
+        string source = branch == "jeq"
+            ? "mov %r0, 1000\nmov %r3, %r2\njeq %r2, 0, join\nor %r3, 1\njoin:\ndiv %r0, %r3\nexit"
+            : "mov %r0, 1000\nmov %r3, %r2\njne %r2, 0, nonzero\nja join\nnonzero:\nor %r3, 1\njoin:\ndiv %r0, %r3\nexit";
+        var code = Assembler.Assemble(source);
+        var facts = FactsOf(source);
+        Assert.That(facts[code.Length - 2], Is.EqualTo(InstructionFacts.None));
+    }
+
     [Test]
     public void SignedDivisionByAPositiveRangeCannotOverflow()
     {
