@@ -113,6 +113,21 @@ public class ProvenFactsTests
         Assert.That(facts[code.Length - 2], Is.EqualTo(InstructionFacts.None));
     }
 
+    /// <summary>
+    /// Like the test above, but the divisor decides nothing and the branch's register is dead at the
+    /// join, and the result of the division is never used: a verifier that prunes by liveness and by
+    /// precision (imprecise scalars cover any scalar, as in Linux) would cut the second path short unless
+    /// it marks divisors and shift counts precise. The facts are only sound if it does.
+    /// </summary>
+    [TestCase("mov %r3, 5\njeq %r2, 0, join\nmov %r3, 0")]
+    [TestCase("mov %r3, 0\njeq %r2, 0, join\nmov %r3, 5")]
+    public void ADivisorThatDecidesNothingElseStillKeepsPathsApart(string paths)
+    {
+        string source = $"mov %r4, 1000\n{paths}\njoin:\ndiv %r4, %r3\nmov %r0, 0\nexit";
+        var facts = FactsOf(source);
+        Assert.That(facts[4], Is.EqualTo(InstructionFacts.None));
+    }
+
     [Test]
     public void SignedDivisionByAPositiveRangeCannotOverflow()
     {
