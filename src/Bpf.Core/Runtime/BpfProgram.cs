@@ -119,8 +119,10 @@ public sealed class BpfProgram
             if (Verify() is { IsAccepted: false } rejected)
                 throw new VerificationException(Name, rejected.Diagnostics);
             VerifyTailCallTargets();
-            if (Verify().ArenaAccesses.Count > 0)
-                options = options with { Safety = ProgramSafety.Checked };
+            // Arena accesses keep their run-time checks; everything else runs with what the verifier proved.
+            options = Verify().ArenaAccesses.Count > 0
+                ? options with { Safety = ProgramSafety.Checked }
+                : options with { Facts = Verify().Facts };
         }
 
         return Image.GetExecutable(engine, options);

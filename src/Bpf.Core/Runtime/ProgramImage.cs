@@ -109,9 +109,11 @@ public sealed class ProgramImage
         if (options.Safety == ProgramSafety.Verified)
         {
             EnsureVerified();
-            // Arena accesses keep their run-time checks (see BpfProgram.Prepare).
-            if (Verify().ArenaAccesses.Count > 0)
-                options = options with { Safety = ProgramSafety.Checked };
+            // Arena accesses keep their run-time checks (see BpfProgram.Prepare); everything else
+            // runs with what the verifier proved.
+            options = Verify().ArenaAccesses.Count > 0
+                ? options with { Safety = ProgramSafety.Checked }
+                : options with { Facts = Verify().Facts };
         }
 
         lock (_executables)

@@ -18,6 +18,7 @@ public sealed partial class ProgramVerifier
         switch (info.Class)
         {
             case OpcodeClass.Alu or OpcodeClass.Alu64:
+                RecordFacts(pc, info, instruction, state);
                 return Step.Next(pc + 1, Arithmetic(pc, info, instruction, state));
             case OpcodeClass.Jmp or OpcodeClass.Jmp32:
                 return Jump(pc, info, instruction, state);

@@ -68,6 +68,7 @@ public sealed partial class ProgramVerifier
         return new VerificationResult(diagnostics, verifier._processed, verifier._stored, verifier._pruned, verifier._log)
         {
             ArenaAccesses = verifier.ArenaAccesses,
+            Facts = diagnostics.Count == 0 ? verifier.CollectedFacts() : ProvenFacts.None,
         };
     }
 
