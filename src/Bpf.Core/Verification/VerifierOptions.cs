@@ -26,8 +26,20 @@ public sealed record VerifierOptions
     /// <summary>Keep a log of the state at each instruction (<c>bpfjit verify --log</c>).</summary>
     public bool Log { get; init; }
 
-    /// <summary>Refuse pointers leaking into maps and the return value, as Linux does for unprivileged programs.</summary>
-    public bool Unprivileged { get; init; }
+    /// <summary>
+    /// What the program may learn about the host: <see cref="VerifierPolicy.Strict"/> (the default)
+    /// refuses reads of uninitialized stack and pointers escaping; <see cref="VerifierPolicy.Privileged"/>
+    /// applies Linux's rules for root.
+    /// </summary>
+    public VerifierPolicy Policy { get; init; } = VerifierPolicy.Strict;
+
+    /// <summary>
+    /// Require every access to be aligned to its size, as Linux does with <c>BPF_F_STRICT_ALIGNMENT</c>
+    /// (packet accesses as if the packet started 2 bytes past an aligned address, NET_IP_ALIGN).
+    /// Without it only stack accesses, context fields and atomic operations must be aligned, as on
+    /// x86-64 and arm64.
+    /// </summary>
+    public bool StrictAlignment { get; init; }
 
     /// <summary>The options for a program image: its type, maps and kfuncs.</summary>
     public static VerifierOptions For(ProgramImage image, Func<int, BtfLineInfo?>? sourceLines = null)
