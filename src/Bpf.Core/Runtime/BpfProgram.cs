@@ -102,7 +102,7 @@ public sealed class BpfProgram
         ArgumentNullException.ThrowIfNull(engine);
         options ??= ExecutionOptions.Default;
         _owner.FreezeReadOnlyData();
-        if (!options.Checked && Verify() is { IsAccepted: false } rejected)
+        if (!options.Checked && Verify(options.VerifierPolicy) is { IsAccepted: false } rejected)
             throw new VerificationException(Name, rejected.Diagnostics);
         return Image.GetExecutable(engine, options);
     }
@@ -111,8 +111,17 @@ public sealed class BpfProgram
     /// Runs the verifier on the program (once; the verdict is kept): the type, maps and kfuncs of
     /// its image, diagnostics with the object's source lines. Fixes <see cref="Type"/>.
     /// </summary>
-    public VerificationResult Verify()
+    public VerificationResult Verify() => Verify(VerifierPolicy.Strict);
+
+    /// <summary>
+    /// Runs the verifier on the program under <paramref name="policy"/>; the strict verdict is kept,
+    /// a privileged one is computed on each call.
+    /// </summary>
+    public VerificationResult Verify(VerifierPolicy policy)
     {
+        if (policy != VerifierPolicy.Strict)
+            return ProgramVerifier.Verify(Code, VerifierOptions.For(Image, LineOf) with { Policy = policy });
+
         if (_verdict is null)
         {
             var result = ProgramVerifier.Verify(Code, VerifierOptions.For(Image, LineOf));

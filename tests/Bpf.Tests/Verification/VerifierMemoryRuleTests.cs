@@ -295,8 +295,11 @@ public class VerifierMemoryRuleTests
     }
 
     [Test]
-    public void TheDefaultPolicyIsStrict() =>
+    public void TheDefaultPolicyIsStrict()
+    {
         Assert.That(new VerifierOptions().Policy, Is.EqualTo(VerifierPolicy.Strict));
+        Assert.That(ExecutionOptions.Default.VerifierPolicy, Is.EqualTo(VerifierPolicy.Strict));
+    }
 
     // ---- the same programs in the kernel ----
 
