@@ -225,7 +225,7 @@ public sealed partial class ProgramVerifier
         if (pointer.Kind is not (RegisterKind.Stack or RegisterKind.MapValue or RegisterKind.Memory or RegisterKind.Packet))
             throw Reject(DiagnosticCode.InvalidHelperArgument, pc, $"{helper}: r{register} ({what}) must point to stack, map value, packet or memory", Describe(register, pointer));
         if (pointer.Kind != RegisterKind.Stack)
-            return Access(pc, state, register, pointer, 0, Math.Max(size, 1), write ? ContextAccessKind.Store : ContextAccessKind.Load, write ? RegisterState.UnknownScalar : null).State;
+            return Access(pc, state, register, pointer, 0, Math.Max(size, 1), write ? ContextAccessKind.Store : ContextAccessKind.Load, write ? RegisterState.UnknownScalar : null, helperArgument: true).State;
         return StackMemoryArgument(pc, state, register, pointer, size, write, helper, what);
     }
 

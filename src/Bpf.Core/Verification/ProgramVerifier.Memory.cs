@@ -69,10 +69,11 @@ public sealed partial class ProgramVerifier
     /// <paramref name="pointer"/> (register <paramref name="register"/>) and returns the state after
     /// it and, for a read, what was read. <paramref name="stored"/> is the value written, null for
     /// reads; <paramref name="kind"/> tells loads, sign-extending loads, stores and atomic operations
-    /// (read-modify-write, load-acquire, store-release) apart.
+    /// (read-modify-write, load-acquire, store-release) apart. Helpers' memory arguments pass
+    /// <paramref name="helperArgument"/>: Linux checks their bounds but not their alignment.
     /// </summary>
     private (VerifierState State, RegisterState Loaded) Access(int pc, VerifierState state, int register, RegisterState pointer, short offset,
-        int size, ContextAccessKind kind, RegisterState? stored)
+        int size, ContextAccessKind kind, RegisterState? stored, bool helperArgument = false)
     {
         string involved = Describe(register, pointer);
         bool write = stored is not null;
@@ -89,13 +90,14 @@ public sealed partial class ProgramVerifier
             throw Reject(DiagnosticCode.InvalidContextAccess, pc, $"atomic operations on {pointer.Kind} memory are not allowed", involved);
         if (write && stored is { IsPointer: true } && Strict && pointer.Kind is not (RegisterKind.Stack or RegisterKind.Context))
             throw Reject(DiagnosticCode.PointerLeak, pc, "storing a pointer into memory the host can read leaks its value", involved);
-        CheckAlignment(pc, register, pointer, offset, size, atomic);
+        if (!helperArgument)
+            CheckAlignment(pc, register, pointer, offset, size, atomic);
 
         var unknown = UnknownOfSize(size);
         switch (pointer.Kind)
         {
             case RegisterKind.Stack:
-                return StackAccess(pc, state, register, pointer, offset, size, write, stored);
+                return StackAccess(pc, state, register, pointer, offset, size, write, stored, atomic);
 
             case RegisterKind.MapValue:
                 if (write && pointer.ReadOnly)

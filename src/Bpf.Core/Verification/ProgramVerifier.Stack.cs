@@ -53,9 +53,13 @@ public sealed partial class ProgramVerifier
     }
 
     private (VerifierState State, RegisterState Loaded) StackAccess(int pc, VerifierState state, int register, RegisterState pointer,
-        short offset, int size, bool write, RegisterState? stored)
+        short offset, int size, bool write, RegisterState? stored, bool atomic = false)
     {
         var (low, high) = StackBounds(pc, register, pointer, offset, size, write ? "a stack write" : "a stack read");
+        if (atomic && !pointer.Value.IsConstant)
+            throw Reject(DiagnosticCode.OutOfBounds, pc, $"an atomic operation on the stack through r{register}, which has a variable offset: Linux requires a constant one", Describe(register, pointer));
+        if (atomic && Strict && FirstSpilledPointer(state.Frames[pointer.Frame].Stack, low, high) is { } target)
+            throw Reject(DiagnosticCode.PointerLeak, pc, $"an atomic operation on the pointer spilled at fp{target} turns it into a number", Describe(register, pointer));
         if (!pointer.Value.IsConstant)
         {
             return write
