@@ -46,7 +46,7 @@ internal sealed class VerifyCommand : Command
             using var obj = ObjectFiles.Load(path);
             var programs = args.Value(s_program.Name) is { } name ? [ObjectRunner.Select(obj, name, Spec.Name)] : obj.ProgramList;
             foreach (var program in programs)
-                verdicts.Add(Verify(program.Name, program.Code, VerifierOptions.For(program.Image, program.LineOf) with { Log = log, Policy = policy, StrictAlignment = strictAlignment }));
+                verdicts.Add(Verify(program.Name, program.Code, VerifierOptions.For(program) with { Log = log, Policy = policy, StrictAlignment = strictAlignment }));
         }
         else
         {

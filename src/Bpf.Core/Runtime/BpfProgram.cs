@@ -120,11 +120,11 @@ public sealed class BpfProgram
     public VerificationResult Verify(VerifierPolicy policy)
     {
         if (policy != VerifierPolicy.Strict)
-            return ProgramVerifier.Verify(Code, VerifierOptions.For(Image, LineOf) with { Policy = policy });
+            return ProgramVerifier.Verify(Code, VerifierOptions.For(this) with { Policy = policy });
 
         if (_verdict is null)
         {
-            var result = ProgramVerifier.Verify(Code, VerifierOptions.For(Image, LineOf));
+            var result = ProgramVerifier.Verify(Code, VerifierOptions.For(this));
             Interlocked.CompareExchange(ref _verdict, result, null);
         }
 

@@ -11,6 +11,13 @@ public sealed record VerifierOptions
     /// <summary>The program type: what r1 is at entry and what the return value may be.</summary>
     public ProgramType Type { get; init; } = ProgramType.RawMemory;
 
+    /// <summary>
+    /// The object section the program came from, when it says more than the type (libbpf's expected
+    /// attach type: <c>xdp/devmap</c> may read <c>egress_ifindex</c>, <c>cgroup_skb/egress</c> may
+    /// return 0-3...); null when there is none.
+    /// </summary>
+    public string? Section { get; init; }
+
     /// <summary>The maps <c>lddw</c> map indices refer to.</summary>
     public IReadOnlyList<BpfMap> Maps { get; init; } = [];
 
@@ -46,5 +53,12 @@ public sealed record VerifierOptions
     {
         ArgumentNullException.ThrowIfNull(image);
         return new VerifierOptions { Type = image.Type, Maps = image.Maps, Kfuncs = image.Kfuncs, SourceLines = sourceLines };
+    }
+
+    /// <summary>The options for a program of an object: its image, source lines and section.</summary>
+    public static VerifierOptions For(BpfProgram program)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        return For(program.Image, program.LineOf) with { Section = program.SectionName };
     }
 }

@@ -241,6 +241,17 @@ public class VerifierMemoryRuleTests
     }
 
     [Test]
+    public void TheSectionRefinesTheContextRules()
+    {
+        // egress_ifindex (offset 20) exists only for programs attached to a devmap entry.
+        var options = new VerifierOptions { Type = Xdp, Policy = VerifierPolicy.Privileged };
+        var code = Assembler.Assemble("ldxw %r0, [%r1+20]\nexit");
+        Assert.That(ProgramVerifier.Verify(code, options with { Section = "xdp/devmap" }).Diagnostics, Is.Empty);
+        var plain = ProgramVerifier.Verify(code, options with { Section = "xdp" });
+        Assert.That(plain.Diagnostics.Select(d => (d.Code, d.Instruction)), Is.EqualTo(new[] { (DiagnosticCode.InvalidContextAccess, 0) }));
+    }
+
+    [Test]
     public void TheContextPointerMustNotBeMoved()
     {
         AcceptedByBoth("ldxw %r0, [%r1+12]\nexit");

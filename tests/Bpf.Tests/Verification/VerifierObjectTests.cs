@@ -11,7 +11,7 @@ namespace Bpf.Tests.Verification;
 public class VerifierObjectTests
 {
     private static VerificationResult Verify(BpfProgram program, VerifierPolicy policy = VerifierPolicy.Strict) =>
-        ProgramVerifier.Verify(program.Code, VerifierOptions.For(program.Image, program.LineOf) with { Policy = policy });
+        ProgramVerifier.Verify(program.Code, VerifierOptions.For(program) with { Policy = policy });
 
     [TestCase("xdp_counter")]
     [TestCase("config")]

@@ -15,7 +15,7 @@ public class VerifierRuleObjectTests
     private const string Source = "verifier_rules";
 
     private static VerificationResult Verify(BpfProgram program, VerifierPolicy policy) =>
-        ProgramVerifier.Verify(program.Code, VerifierOptions.For(program.Image, program.LineOf) with { Policy = policy });
+        ProgramVerifier.Verify(program.Code, VerifierOptions.For(program) with { Policy = policy });
 
     [TestCase("variable_key", null)]
     [TestCase("variable_key_past_frame", DiagnosticCode.OutOfBounds)]
