@@ -118,6 +118,8 @@ public sealed partial class ProgramVerifier
             throw Reject(DiagnosticCode.PossiblyNull, pc, $"arithmetic on a pointer that may be null{Origin(pointer)}; check it against 0 first", involved);
         if (pointer.Kind is RegisterKind.MapPointer or RegisterKind.PacketEnd or RegisterKind.Function)
             throw Reject(DiagnosticCode.InvalidPointerArithmetic, pc, $"arithmetic on {pointer.Kind} is not allowed", involved);
+        if (!add && pointer.Kind == RegisterKind.Stack)
+            throw Reject(DiagnosticCode.InvalidPointerArithmetic, pc, "subtraction from a stack pointer, which Linux refuses: add a negative number instead", involved);
 
         if (scalar.IsConstant)
         {

@@ -95,6 +95,8 @@ public class VerifierMemoryRuleTests
     public void StackPointersTakeOnlyBoundedNumbers()
     {
         AcceptedByBoth(BothSlotsWritten + VariableSlot + "mov %r0, 0\nexit");
+        // Linux refuses subtraction from stack pointers, even of constants.
+        RejectedByBoth("mov %r1, %r10\nsub %r1, 8\nstdw [%r1+0], 0\nmov %r0, 0\nexit", DiagnosticCode.InvalidPointerArithmetic, 1);
         // The random number is unbounded: fp + r0 could be anywhere.
         RejectedByBoth(Random + "mov %r1, %r10\nadd %r1, -16\nadd %r1, %r0\nmov %r0, 0\nexit", DiagnosticCode.InvalidPointerArithmetic, 3);
     }
@@ -367,6 +369,8 @@ public class VerifierMemoryRuleTests
         yield return Case("moved context pointer", "add %r1, 12\nldxw %r0, [%r1+0]\nexit", false);
         yield return Case("atomic on the context", "mov %r2, 1\nlock add32 [%r1+48], %r2\nmov %r0, 0\nexit", false, BpfProgramKind.SchedCls);
         yield return Case("pointer stored into cb", "stxw [%r1+48], %r10\nmov %r0, 0\nexit", true, BpfProgramKind.SchedCls);
+        yield return Case("constant subtracted from a stack pointer", "mov %r1, %r10\nsub %r1, 8\nstdw [%r1+0], 0\nmov %r0, 0\nexit", false);
+        yield return Case("number subtracted from a stack pointer", "stdw [%r10-16], 1\nstdw [%r10-8], 2\n" + Random + "and %r0, 8\nmov %r1, %r10\nadd %r1, -8\nsub %r1, %r0\nldxdw %r0, [%r1+0]\nexit", false);
         yield return Case("atomic at a variable stack offset", BothSlotsWritten + VariableSlot + "mov %r2, 1\nlock add [%r1+0], %r2\nmov %r0, 0\nexit", false);
         yield return Case("atomic on a spilled pointer", "stxdw [%r10-8], %r10\nmov %r2, 1\nlock add [%r10-8], %r2\nmov %r0, 0\nexit", true);
         yield return Case("helper reading packet data under strict alignment",
