@@ -102,15 +102,18 @@ public sealed partial class ProgramVerifier
 
     /// <summary>
     /// A load through a stack pointer with a variable offset: every byte it may read must be
-    /// initialized (strict) and hold no pointer (strict); the result is 0 when all of them are zero.
+    /// initialized (strict) and hold no pointer (strict); the result is 0 when all of them were
+    /// stored as zeros.
     /// </summary>
     private RegisterState VariableStackRead(int pc, VerifierState state, int register, RegisterState pointer, int low, int high, int size)
     {
         var stack = state.Frames[pointer.Frame].Stack;
         CheckStackRangeReadable(pc, register, pointer, stack, low, high, $"a {size}-byte read at a variable offset");
+        // Only bytes stored as zeros count, not registers spilled with the value 0, as in Linux's
+        // mark_reg_stack_read (which would otherwise reject programs this accepts).
         bool zeros = true;
         for (int i = low; i < high && zeros; i++)
-            zeros = stack.ByteAt(i) == StackByte.Zero || (stack.ByteAt(i) == StackByte.Spill && SpillHolding(stack, i) is { IsConstant: true } s && s.Value.ConstantValue == 0);
+            zeros = stack.ByteAt(i) == StackByte.Zero;
         return zeros ? RegisterState.Constant(0) : UnknownOfSize(size);
     }
 
