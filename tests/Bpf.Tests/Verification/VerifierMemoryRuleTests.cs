@@ -390,6 +390,24 @@ public class VerifierMemoryRuleTests
         yield return Case("atomic on a spilled pointer", "stxdw [%r10-8], %r10\nmov %r2, 1\nlock add [%r10-8], %r2\nmov %r0, 0\nexit", true);
         yield return Case("helper reading packet data under strict alignment",
             packet.Replace("+2\n", "+8\n", StringComparison.Ordinal) + "mov %r1, %r2\nmov %r2, 4\nmov %r3, 0\nmov %r4, 0\nmov %r5, 0\ncall 28\nmov %r0, 0\nexit\nmov %r0, 2\nexit", true, strictAlignment: true);
+        yield return Case("helper output at a variable offset into unwritten stack", Random + "and %r0, 8\nmov %r1, %r10\nadd %r1, -16\nadd %r1, %r0\nmov %r2, 8\nmov %r3, 0\ncall 113\nmov %r0, 0\nexit", true);
+        yield return Case("helper output at a variable offset past the frame", Random + "and %r0, 16\nmov %r1, %r10\nadd %r1, -16\nadd %r1, %r0\nmov %r2, 8\nmov %r3, 0\ncall 113\nmov %r0, 0\nexit", false);
+        yield return Case("misaligned long output of bpf_strtol", "stdw [%r10-16], 0x31\nmov %r1, %r10\nadd %r1, -16\nmov %r2, 1\nmov %r3, 0\nmov %r4, %r10\nadd %r4, -4\ncall 105\nmov %r0, 0\nexit", false);
+        yield return Case("aligned long output of bpf_strtol", "stdw [%r10-16], 0x31\nmov %r1, %r10\nadd %r1, -16\nmov %r2, 1\nmov %r3, 0\nmov %r4, %r10\nadd %r4, -8\ncall 105\nmov %r0, 0\nexit", true);
+        yield return Case("2-byte read at any variable stack offset", BothSlotsWritten + Random + "and %r0, 3\nmov %r1, %r10\nadd %r1, -16\nadd %r1, %r0\nldxh %r0, [%r1+0]\nexit", false);
+        yield return Case("1-byte read at any variable stack offset", BothSlotsWritten + Random + "and %r0, 15\nmov %r1, %r10\nadd %r1, -16\nadd %r1, %r0\nldxb %r0, [%r1+0]\nexit", true);
+        yield return Case("1-byte read of a spilled pointer", "stxdw [%r10-8], %r10\nldxb %r0, [%r10-8]\nexit", false);
+        yield return Case("stack pointer stored in the caller's frame", "mov %r1, %r10\nadd %r1, -8\ncall local f\nmov %r0, 0\nexit\nf:\nmov %r2, %r10\nstxdw [%r1+0], %r2\nmov %r0, 0\nexit", false);
+        yield return Case("cgroup skb load of data", "ldxw %r2, [%r1+76]\nmov %r0, 1\nexit", true, BpfProgramKind.CgroupSkb);
+        yield return Case("cgroup skb load of data_meta", "ldxw %r2, [%r1+140]\nmov %r0, 1\nexit", false, BpfProgramKind.CgroupSkb);
+        yield return Case("cgroup skb store to mark", "stw [%r1+8], 1\nmov %r0, 1\nexit", true, BpfProgramKind.CgroupSkb);
+        yield return Case("cgroup skb packet write", "ldxw %r2, [%r1+76]\nldxw %r3, [%r1+80]\nmov %r4, %r2\nadd %r4, 8\nmov %r0, 1\njgt %r4, %r3, +1\nstb [%r2+0], 1\nexit", false, BpfProgramKind.CgroupSkb);
+        yield return Case("tc 4-byte store to tstamp", "stw [%r1+152], 1\nmov %r0, 0\nexit", false, BpfProgramKind.SchedCls);
+        yield return Case("tc 8-byte store to tstamp", "stdw [%r1+152], 1\nmov %r0, 0\nexit", true, BpfProgramKind.SchedCls);
+        yield return Case("tc sign-extending load of len", "ldxsw %r0, [%r1+0]\nexit", true, BpfProgramKind.SchedCls);
+        yield return Case("tc sign-extending load of data", "ldxsw %r0, [%r1+76]\nmov %r0, 0\nexit", false, BpfProgramKind.SchedCls);
+        yield return Case("tc sk checked for null", "ldxdw %r2, [%r1+168]\nmov %r0, 0\njeq %r2, 0, +1\nldxw %r0, [%r2+4]\nexit", true, BpfProgramKind.SchedCls);
+        yield return Case("xdp misaligned context load", "ldxw %r0, [%r1+2]\nexit", false);
         yield return Case("unwritten stack read", "ldxdw %r0, [%r10-8]\nexit", true);
         yield return Case("part of a spilled pointer overwritten", "stxdw [%r10-8], %r10\nstw [%r10-8], 0\nmov %r0, 0\nexit", true);
         yield return Case("32-bit copy of a pointer", "mov32 %r0, %r10\nmov %r0, 0\nexit", true);
