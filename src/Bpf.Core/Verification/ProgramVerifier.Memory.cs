@@ -54,6 +54,7 @@ public sealed partial class ProgramVerifier
                     throw Reject(DiagnosticCode.PointerLeak, pc, $"an atomic operation with pointer r{instruction.Src} stores its value as a number", Describe(instruction.Src, value));
                 if (info.Operation == Operation.AtomicCmpXchg)
                     Read(pc, state, 0);
+                CheckAtomicOnStack(pc, state, instruction.Dst, pointer, instruction.Offset, size);
                 var (after, _) = Access(pc, state, instruction.Dst, pointer, instruction.Offset, size, ContextAccessKind.Atomic, stored: null);
                 after = Access(pc, after, instruction.Dst, pointer, instruction.Offset, size, ContextAccessKind.Atomic, stored: RegisterState.UnknownScalar).State;
                 var result = RegisterState.FromScalar(size == 4 ? Scalar.Unknown.ZeroExtend32() : Scalar.Unknown);

@@ -58,8 +58,6 @@ public sealed partial class ProgramVerifier
         var (low, high) = StackBounds(pc, register, pointer, offset, size, write ? "a stack write" : "a stack read");
         if (atomic && !pointer.Value.IsConstant)
             throw Reject(DiagnosticCode.OutOfBounds, pc, $"an atomic operation on the stack through r{register}, which has a variable offset: Linux requires a constant one", Describe(register, pointer));
-        if (atomic && Strict && FirstSpilledPointer(state.Frames[pointer.Frame].Stack, low, high) is { } target)
-            throw Reject(DiagnosticCode.PointerLeak, pc, $"an atomic operation on the pointer spilled at fp{target} turns it into a number", Describe(register, pointer));
         if (!pointer.Value.IsConstant)
         {
             return write
@@ -185,6 +183,19 @@ public sealed partial class ProgramVerifier
                     throw Reject(DiagnosticCode.PointerLeak, pc, $"{what}: fp{i & ~7} holds a spilled pointer, which would be read as a number", Describe(register, pointer));
             }
         }
+    }
+
+    /// <summary>
+    /// Under the strict policy, an atomic read-modify-write on the stack must not hit a spilled
+    /// pointer: its result, a number computed from the pointer's value, would replace it.
+    /// </summary>
+    private void CheckAtomicOnStack(int pc, VerifierState state, int register, RegisterState pointer, short offset, int size)
+    {
+        if (!Strict || pointer.Kind != RegisterKind.Stack || !pointer.Value.IsConstant)
+            return;
+        var (low, high) = StackBounds(pc, register, pointer, offset, size, "an atomic operation");
+        if (FirstSpilledPointer(state.Frames[pointer.Frame].Stack, low, high) is { } target)
+            throw Reject(DiagnosticCode.PointerLeak, pc, $"an atomic operation on the pointer spilled at fp{target} turns it into a number", Describe(register, pointer));
     }
 
     /// <summary>The register spilled in the slot that holds byte <paramref name="offset"/>.</summary>

@@ -210,6 +210,8 @@ public class VerifierMemoryRuleTests
         // Adding to a spilled pointer makes a number of it: strict refuses, Linux lets root do it.
         Rejected("stxdw [%r10-8], %r10\nmov %r2, 1\nlock add [%r10-8], %r2\nmov %r0, 0\nexit", DiagnosticCode.PointerLeak, 2, VerifierPolicy.Strict);
         Accepted("stxdw [%r10-8], %r10\nmov %r2, 1\nlock add [%r10-8], %r2\nmov %r0, 0\nexit", VerifierPolicy.Privileged);
+        // A load-acquire of it gives the pointer back, as a plain load does.
+        AcceptedByBoth("stxdw [%r10-8], %r10\nldacqdw %r1, [%r10-8]\nstdw [%r1-16], 0\nmov %r0, 0\nexit");
     }
 
     [Test]
@@ -408,6 +410,7 @@ public class VerifierMemoryRuleTests
         yield return Case("tc sign-extending load of data", "ldxsw %r0, [%r1+76]\nmov %r0, 0\nexit", false, BpfProgramKind.SchedCls);
         yield return Case("tc sk checked for null", "ldxdw %r2, [%r1+168]\nmov %r0, 0\njeq %r2, 0, +1\nldxw %r0, [%r2+4]\nexit", true, BpfProgramKind.SchedCls);
         yield return Case("xdp misaligned context load", "ldxw %r0, [%r1+2]\nexit", false);
+        yield return Case("load-acquire of a spilled pointer", "stxdw [%r10-8], %r10\nldacqdw %r1, [%r10-8]\nstdw [%r1-16], 0\nmov %r0, 0\nexit", true);
         yield return Case("unwritten stack read", "ldxdw %r0, [%r10-8]\nexit", true);
         yield return Case("part of a spilled pointer overwritten", "stxdw [%r10-8], %r10\nstw [%r10-8], 0\nmov %r0, 0\nexit", true);
         yield return Case("32-bit copy of a pointer", "mov32 %r0, %r10\nmov %r0, 0\nexit", true);
