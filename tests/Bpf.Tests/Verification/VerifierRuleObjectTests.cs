@@ -6,9 +6,10 @@ namespace Bpf.Tests.Verification;
 
 /// <summary>
 /// The memory rules on programs built from C (<c>tests/Bpf.Tests/Elf/Objects/verifier_rules.c</c>):
-/// helpers' keys at variable stack offsets, atomic alignment, context fields per program type.
-/// Each program gets the verdict written here under both policies, with the diagnostic on the line
-/// marked <c>UNSAFE</c>, and the kernel (loading as root) must agree under the privileged policy.
+/// helpers' keys at variable stack offsets, atomic alignment, context fields per program type, and
+/// what only the strict policy refuses (a key with unwritten padding, a pointer stored in a map).
+/// Each program gets the verdicts written here under both policies, with the diagnostic on the line
+/// marked <c>UNSAFE</c>, and the kernel (loading as root) must agree with the privileged policy.
 /// </summary>
 public class VerifierRuleObjectTests
 {
@@ -17,19 +18,21 @@ public class VerifierRuleObjectTests
     private static VerificationResult Verify(BpfProgram program, VerifierPolicy policy) =>
         ProgramVerifier.Verify(program.Code, VerifierOptions.For(program) with { Policy = policy });
 
-    [TestCase("variable_key", null)]
-    [TestCase("variable_key_past_frame", DiagnosticCode.OutOfBounds)]
-    [TestCase("variable_store", null)]
-    [TestCase("aligned_atomic", null)]
-    [TestCase("misaligned_atomic", DiagnosticCode.Misaligned)]
-    [TestCase("tc_write_mark", null)]
-    [TestCase("tc_write_len", DiagnosticCode.InvalidContextAccess)]
-    [TestCase("socket_narrow_load", null)]
-    [TestCase("xdp_narrow_load", DiagnosticCode.InvalidContextAccess)]
-    public void VerdictsNameTheSourceLine(string name, DiagnosticCode? expected)
+    [TestCase("variable_key", null, null)]
+    [TestCase("variable_key_past_frame", DiagnosticCode.OutOfBounds, DiagnosticCode.OutOfBounds)]
+    [TestCase("variable_store", null, null)]
+    [TestCase("aligned_atomic", null, null)]
+    [TestCase("misaligned_atomic", DiagnosticCode.Misaligned, DiagnosticCode.Misaligned)]
+    [TestCase("tc_write_mark", null, null)]
+    [TestCase("tc_write_len", DiagnosticCode.InvalidContextAccess, DiagnosticCode.InvalidContextAccess)]
+    [TestCase("socket_narrow_load", null, null)]
+    [TestCase("xdp_narrow_load", DiagnosticCode.InvalidContextAccess, DiagnosticCode.InvalidContextAccess)]
+    [TestCase("padded_key", DiagnosticCode.UninitializedStack, null)]
+    [TestCase("pointer_into_map", DiagnosticCode.PointerLeak, null)]
+    public void VerdictsNameTheSourceLine(string name, DiagnosticCode? strict, DiagnosticCode? privileged)
     {
         using var obj = BpfObject.Load(RepositoryFiles.TestObject(Source));
-        foreach (var policy in new[] { VerifierPolicy.Strict, VerifierPolicy.Privileged })
+        foreach (var (policy, expected) in new[] { (VerifierPolicy.Strict, strict), (VerifierPolicy.Privileged, privileged) })
         {
             var result = Verify(obj.Programs[name], policy);
             if (expected is null)
@@ -53,6 +56,8 @@ public class VerifierRuleObjectTests
     [TestCase("tc_write_len")]
     [TestCase("socket_narrow_load")]
     [TestCase("xdp_narrow_load")]
+    [TestCase("padded_key")]
+    [TestCase("pointer_into_map")]
     public void VerdictsAgreeWithTheKernel(string name)
     {
         string path = RepositoryFiles.TestObject(Source);

@@ -16,6 +16,18 @@ struct {
     __type(value, struct pair);
 } pairs SEC(".maps");
 
+struct padded {
+    __u8 tag;
+    __u32 id; /* three bytes of padding before it */
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 16);
+    __type(key, struct padded);
+    __type(value, __u64);
+} by_padded SEC(".maps");
+
 SEC("xdp")
 int variable_key(struct xdp_md *ctx)
 {
@@ -89,6 +101,27 @@ SEC("xdp")
 int xdp_narrow_load(struct xdp_md *ctx)
 {
     return *(volatile __u16 *)&ctx->ingress_ifindex; /* UNSAFE: xdp_md takes 4-byte loads only */
+}
+
+SEC("xdp")
+int padded_key(struct xdp_md *ctx)
+{
+    struct padded key;
+    key.tag = 1;
+    key.id = 2;
+    __u64 *value = bpf_map_lookup_elem(&by_padded, &key); /* UNSAFE (strict): the padding was never written */
+    return value ? XDP_DROP : XDP_PASS;
+}
+
+SEC("xdp")
+int pointer_into_map(struct xdp_md *ctx)
+{
+    __u32 key = 1;
+    struct pair *value = bpf_map_lookup_elem(&pairs, &key);
+    if (!value)
+        return XDP_PASS;
+    value->first = (__u64)(long)value; /* UNSAFE (strict): the host can read the pointer */
+    return XDP_PASS;
 }
 
 char LICENSE[] SEC("license") = "GPL";
