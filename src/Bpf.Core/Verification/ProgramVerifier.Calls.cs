@@ -35,7 +35,7 @@ public sealed partial class ProgramVerifier
                     break;
                 case HelperArgument.Anything:
                     if (value.IsPointer && Strict)
-                        throw Reject(DiagnosticCode.PointerLeak, pc, $"{name}: r{register} is a pointer, and the helper would see its value as a number", Describe(register, value));
+                        throw RejectStrict(DiagnosticCode.PointerLeak, pc, $"{name}: r{register} is a pointer, and the helper would see its value as a number", Describe(register, value));
                     break;
                 case HelperArgument.Scalar or HelperArgument.ConstSize or HelperArgument.ConstSizeOrZero:
                     ScalarArgument(pc, state, register, name);

@@ -52,7 +52,7 @@ public sealed partial class ProgramVerifier
         if (kind == ContextAccessKind.Store)
         {
             if (stored is { IsPointer: true } && Strict)
-                throw Reject(DiagnosticCode.PointerLeak, pc, $"storing pointer into {rules.Name}.{verdict.Field!.Name}, where the host can read it", involved);
+                throw RejectStrict(DiagnosticCode.PointerLeak, pc, $"storing pointer into {rules.Name}.{verdict.Field!.Name}, where the host can read it", involved);
             return default;
         }
 

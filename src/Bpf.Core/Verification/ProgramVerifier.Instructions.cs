@@ -50,7 +50,7 @@ public sealed partial class ProgramVerifier
             if (!info.Is64 && source.IsPointer)
             {
                 if (Strict)
-                    throw Reject(DiagnosticCode.PointerLeak, pc, $"a 32-bit copy of pointer r{instruction.Src} turns half of its value into a number", Describe(instruction.Src, source));
+                    throw RejectStrict(DiagnosticCode.PointerLeak, pc, $"a 32-bit copy of pointer r{instruction.Src} turns half of its value into a number", Describe(instruction.Src, source));
                 return state.With(dst, RegisterState.FromScalar(Scalar.Unknown.ZeroExtend32()));
             }
             if (!info.Is64)

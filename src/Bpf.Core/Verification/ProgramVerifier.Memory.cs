@@ -51,7 +51,7 @@ public sealed partial class ProgramVerifier
                 var pointer = Read(pc, state, instruction.Dst);
                 var value = Read(pc, state, instruction.Src);
                 if (value.IsPointer && Strict)
-                    throw Reject(DiagnosticCode.PointerLeak, pc, $"an atomic operation with pointer r{instruction.Src} stores its value as a number", Describe(instruction.Src, value));
+                    throw RejectStrict(DiagnosticCode.PointerLeak, pc, $"an atomic operation with pointer r{instruction.Src} stores its value as a number", Describe(instruction.Src, value));
                 if (info.Operation == Operation.AtomicCmpXchg)
                     Read(pc, state, 0);
                 CheckAtomicOnStack(pc, state, instruction.Dst, pointer, instruction.Offset, size);
@@ -90,7 +90,7 @@ public sealed partial class ProgramVerifier
         if (atomic && pointer.Kind is RegisterKind.Context or RegisterKind.Packet or RegisterKind.PacketMeta)
             throw Reject(DiagnosticCode.InvalidContextAccess, pc, $"atomic operations on {pointer.Kind} memory are not allowed", involved);
         if (write && stored is { IsPointer: true } && Strict && pointer.Kind is not (RegisterKind.Stack or RegisterKind.Context))
-            throw Reject(DiagnosticCode.PointerLeak, pc, "storing a pointer into memory the host can read leaks its value", involved);
+            throw RejectStrict(DiagnosticCode.PointerLeak, pc, "storing a pointer into memory the host can read leaks its value", involved);
         if (!helperArgument)
             CheckAlignment(pc, register, pointer, offset, size, atomic);
 

@@ -17,6 +17,10 @@ public sealed partial class ProgramVerifier
 {
     private bool Strict => _options.Policy == VerifierPolicy.Strict;
 
+    /// <summary>A rejection only the strict policy makes: the message says so, since Linux accepts the program as root.</summary>
+    private Rejection RejectStrict(DiagnosticCode code, int pc, string message, params string[] registers) =>
+        Reject(code, pc, message + " (strict policy; the privileged policy allows it, as Linux does for root)", registers);
+
     /// <summary>
     /// The bytes [Low, High) an access of <paramref name="size"/> bytes at <paramref name="offset"/>
     /// from the stack pointer may touch, over every value of its variable part; rejects an unbounded
@@ -77,7 +81,7 @@ public sealed partial class ProgramVerifier
             bool spill = size == 8 && slot % 8 == 0 && stored is not null;
             if (!spill && Strict && FirstSpilledPointer(frame.Stack, slot, slot + size) is { } corrupted)
             {
-                throw Reject(DiagnosticCode.PointerLeak, pc,
+                throw RejectStrict(DiagnosticCode.PointerLeak, pc,
                     $"a {size}-byte store at fp{slot} overwrites part of the pointer spilled at fp{corrupted}, leaving the rest of it readable as a number", involved);
             }
 
@@ -92,7 +96,7 @@ public sealed partial class ProgramVerifier
         if (FirstSpilledPointer(frame.Stack, slot, slot + size) is { } partial)
             throw Reject(DiagnosticCode.InvalidPointerArithmetic, pc, $"a {size}-byte read of part of a pointer spilled at fp{partial}", involved);
         if (Strict && !frame.Stack.IsInitialized(slot, size))
-            throw Reject(DiagnosticCode.UninitializedStack, pc, $"a read of {size} bytes at fp{slot}, which were not written on this path", involved);
+            throw RejectStrict(DiagnosticCode.UninitializedStack, pc, $"a read of {size} bytes at fp{slot}, which were not written on this path", involved);
         if (frame.Stack.IsZero(slot, size))
             return (state, RegisterState.Constant(0));
         return (state, UnknownOfSize(size));
@@ -128,14 +132,14 @@ public sealed partial class ProgramVerifier
         if (Strict)
         {
             if (stored is { IsPointer: true })
-                throw Reject(DiagnosticCode.PointerLeak, pc, "a pointer stored at a variable stack offset is kept only as a number, which leaks its value", involved);
+                throw RejectStrict(DiagnosticCode.PointerLeak, pc, "a pointer stored at a variable stack offset is kept only as a number, which leaks its value", involved);
             if (FirstSpilledPointer(frame.Stack, low, high) is { } spilled)
-                throw Reject(DiagnosticCode.PointerLeak, pc, $"a store at a variable offset may overwrite part of the pointer spilled at fp{spilled}", involved);
+                throw RejectStrict(DiagnosticCode.PointerLeak, pc, $"a store at a variable offset may overwrite part of the pointer spilled at fp{spilled}", involved);
             for (int i = low; i < high; i++)
             {
                 if (frame.Stack.ByteAt(i) == StackByte.Invalid)
                 {
-                    throw Reject(DiagnosticCode.UninitializedStack, pc,
+                    throw RejectStrict(DiagnosticCode.UninitializedStack, pc,
                         $"a store at a variable offset into fp{low} to fp{high - 1}, where fp{i} was never written: initialize the whole buffer first", involved);
                 }
             }
@@ -158,7 +162,7 @@ public sealed partial class ProgramVerifier
         if (write && pointer.Value.IsConstant)
         {
             if (Strict && FirstSpilledPointer(frame.Stack, low, high) is { } spilled)
-                throw Reject(DiagnosticCode.PointerLeak, pc, $"{helper}: {what} ({size} bytes at fp{low}) overwrites the pointer spilled at fp{spilled}", Describe(register, pointer));
+                throw RejectStrict(DiagnosticCode.PointerLeak, pc, $"{helper}: {what} ({size} bytes at fp{low}) overwrites the pointer spilled at fp{spilled}", Describe(register, pointer));
         }
         else
         {
@@ -178,9 +182,9 @@ public sealed partial class ProgramVerifier
             switch (stack.ByteAt(i))
             {
                 case StackByte.Invalid:
-                    throw Reject(DiagnosticCode.UninitializedStack, pc, $"{what}: fp{i} was not written on this path", Describe(register, pointer));
+                    throw RejectStrict(DiagnosticCode.UninitializedStack, pc, $"{what}: fp{i} was not written on this path (padding counts: clear the whole buffer first)", Describe(register, pointer));
                 case StackByte.Spill when SpillHolding(stack, i) is { IsPointer: true }:
-                    throw Reject(DiagnosticCode.PointerLeak, pc, $"{what}: fp{i & ~7} holds a spilled pointer, which would be read as a number", Describe(register, pointer));
+                    throw RejectStrict(DiagnosticCode.PointerLeak, pc, $"{what}: fp{i & ~7} holds a spilled pointer, which would be read as a number", Describe(register, pointer));
             }
         }
     }
@@ -195,7 +199,7 @@ public sealed partial class ProgramVerifier
             return;
         var (low, high) = StackBounds(pc, register, pointer, offset, size, "an atomic operation");
         if (FirstSpilledPointer(state.Frames[pointer.Frame].Stack, low, high) is { } target)
-            throw Reject(DiagnosticCode.PointerLeak, pc, $"an atomic operation on the pointer spilled at fp{target} turns it into a number", Describe(register, pointer));
+            throw RejectStrict(DiagnosticCode.PointerLeak, pc, $"an atomic operation on the pointer spilled at fp{target} turns it into a number", Describe(register, pointer));
     }
 
     /// <summary>The register spilled in the slot that holds byte <paramref name="offset"/>.</summary>
