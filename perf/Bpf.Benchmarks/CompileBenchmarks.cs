@@ -33,9 +33,9 @@ public class CompileBenchmarks
 
     /// <summary>Compiling to IL and running once, so RyuJIT compiles every method.</summary>
     [Benchmark]
-    public ulong CompileAndFirstRun() => JitCompiler.Compile(_program, ExecutionOptions.Default with { Checked = false }).Run(Span<byte>.Empty);
+    public ulong CompileAndFirstRun() => JitCompiler.Compile(_program, ExecutionOptions.Default with { Safety = ProgramSafety.Trusted }).Run(Span<byte>.Empty);
 
     /// <summary>Only planning and emitting the IL (no machine code).</summary>
     [Benchmark]
-    public object EmitOnly() => JitCompiler.Compile(_program, ExecutionOptions.Default with { Checked = false });
+    public object EmitOnly() => JitCompiler.Compile(_program, ExecutionOptions.Default with { Safety = ProgramSafety.Trusted });
 }

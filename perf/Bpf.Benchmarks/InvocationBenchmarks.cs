@@ -33,7 +33,7 @@ public class InvocationBenchmarks
         _baseline = method.CreateDelegate<CompiledFunction>();
         _invocation = new Invocation(ExecutionOptions.Default);
         _jitChecked = JitEngine.Instance.Prepare(Programs.Empty, ExecutionOptions.Default);
-        _jitUnchecked = JitEngine.Instance.Prepare(Programs.Empty, ExecutionOptions.Default with { Checked = false });
+        _jitUnchecked = JitEngine.Instance.Prepare(Programs.Empty, ExecutionOptions.Default with { Safety = ProgramSafety.Trusted });
         _interpreter = InterpreterEngine.Instance.Prepare(Programs.Empty, ExecutionOptions.Default);
     }
 

@@ -22,7 +22,7 @@ public class LoopBenchmarks
     {
         new Random(7).NextBytes(_packet);
         _jitChecked = JitEngine.Instance.Prepare(Programs.ByteSum, ExecutionOptions.Default);
-        _jitUnchecked = JitEngine.Instance.Prepare(Programs.ByteSum, ExecutionOptions.Default with { Checked = false });
+        _jitUnchecked = JitEngine.Instance.Prepare(Programs.ByteSum, ExecutionOptions.Default with { Safety = ProgramSafety.Trusted });
         _interpreter = InterpreterEngine.Instance.Prepare(Programs.ByteSum, ExecutionOptions.Default);
     }
 

@@ -36,7 +36,7 @@ public class MapBenchmarks
         for (uint key = 0; key < Operations; key++)
             _hash.Update(BitConverter.GetBytes(key), BitConverter.GetBytes((ulong)key * 3));
 
-        var options = ExecutionOptions.Default with { Checked = false };
+        var options = ExecutionOptions.Default with { Safety = ProgramSafety.Trusted };
         _loop = Prepare(Loop("mov %r0, %r10"), _array, options);
         _arrayLookup = Prepare(Loop("call 1"), _array, options);
         _hashLookup = Prepare(Loop("call 1"), _hash, options);

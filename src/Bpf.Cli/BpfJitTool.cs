@@ -19,6 +19,7 @@ internal static class BpfJitTool
         new RunCommand(),
         new InspectCommand(),
         new VerifyCommand(),
+        new AotCommand(),
         new AsmCommand(),
         new DisasmCommand(),
         new ConformanceCommand(),

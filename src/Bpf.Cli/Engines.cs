@@ -1,3 +1,4 @@
+using Bpf.Aot;
 using Bpf.Cli.CommandLine;
 using Bpf.Interpretation;
 using Bpf.Jit;
@@ -18,12 +19,13 @@ internal static class Engines
     [
         new(JitEngine.Instance, (bytecode, options) => JitCompiler.DumpIL(bytecode, options)),
         new(InterpreterEngine.Instance),
+        new(AotEngine.Instance),
     ];
 
     /// <summary>The engine commands use when none is named.</summary>
     public static EngineEntry Default => All[0];
 
-    /// <summary>The names for help texts: <c>interpreter|jit</c>.</summary>
+    /// <summary>The names for help texts: <c>jit|interpreter|aot</c>.</summary>
     public static string Names => string.Join('|', All.Select(e => e.Name));
 
     /// <summary>The engine named <paramref name="name"/>, or the default when it is null.</summary>

@@ -26,7 +26,7 @@ internal static class CommonOptions
             throw new UsageException("--budget applies to checked mode; it cannot be combined with --unchecked", args.Spec.Name);
         return new ExecutionOptions
         {
-            Checked = isChecked,
+            Safety = isChecked ? ProgramSafety.Checked : ProgramSafety.Trusted,
             InstructionBudget = args.Spec.Find("budget") is null ? defaultBudget : args.PositiveNumber("budget", defaultBudget),
         };
     }

@@ -19,12 +19,21 @@ internal sealed class RunCommand : Command
 
     private static readonly OptionSpec s_dumpMaps = new("dump-maps", null, "After the runs, print the object's maps and global variables.");
 
+    private static readonly OptionSpec s_verify = new("verify", null,
+        "Verify the program first and run it without run-time checks; a program the verifier rejects does not run (exit code 1, the diagnostics on stderr). The default for object files.");
+
+    private static readonly OptionSpec s_checked = new("checked", null,
+        "Checked mode: do not verify; bounds-check every memory access at run time and stop runaway loops with the instruction budget. The default for bytecode, assembly and .data files.");
+
+    private static readonly OptionSpec s_trusted = new("trusted", null,
+        "Neither verify nor check: run at full speed. Only for programs you trust: an unsafe one can crash the tool.");
+
     private static readonly OptionSpec s_noSplit = new("no-split", null,
         "Diagnostics (jit only): compile each function as one method even when it is too large for RyuJIT to optimize, so it runs with MinOpts.");
 
     public override CommandSpec Spec { get; } = new(
         "run", "Run a program and print r0.",
-        "FILE [--program NAME] [--mem HEXFILE | --packet FILE] [--repeat N] [--dump-maps] [--engine NAME] [--unchecked] [--budget N] [--no-split]",
+        "FILE [--program NAME] [--mem HEXFILE | --packet FILE] [--repeat N] [--dump-maps] [--engine NAME] [--verify | --checked [--budget N] | --trusted] [--no-split]",
         """
         FILE is bytecode (binary), an ELF object, assembly text or a .data file. A raw program gets
         r1 = a writable copy of the memory and r2 = its length (both 0 without memory), and r0 is
@@ -33,20 +42,26 @@ internal sealed class RunCommand : Command
         its program runs as its section says: XDP and socket/tc programs get the packet and print
         the action (or r0) and the packet after the run, others get raw memory. bpf_trace_printk
         output is printed as 'trace: ...' lines.
-        Programs run in checked mode by default: every memory access is bounds-checked and the
+        The programs of an object file are verified first by default (--verify) and then run with
+        no run-time checks; --checked runs them unverified in checked mode instead. Bytecode,
+        assembly and .data files hold instruction-set programs the verifier is not meant for, so
+        they run in checked mode by default: every memory access is bounds-checked and the
         instruction budget stops runaway loops.
         """,
-        1, 1, [s_program, s_mem, s_packet, s_repeat, s_dumpMaps, CommonOptions.Engine, CommonOptions.Unchecked,
+        1, 1, [s_program, s_mem, s_packet, s_repeat, s_dumpMaps, CommonOptions.Engine, s_verify, s_checked, s_trusted,
             CommonOptions.Budget(ExecutionOptions.DefaultInstructionBudget), s_noSplit]);
 
     public override int Execute(ParsedArguments args, ToolConsole console)
     {
         var engine = Engines.Find(args.Value(CommonOptions.Engine.Name), Spec.Name);
-        var options = CommonOptions.Execution(args, ExecutionOptions.DefaultInstructionBudget);
+        var safety = Safety(args);
+        long budget = args.PositiveNumber("budget", ExecutionOptions.DefaultInstructionBudget);
+        string path = args.Positionals[0];
+        bool isObject = ObjectFiles.IsObject(path);
+        var options = Options(args, safety, isObject, budget);
         string? memPath = args.Value(s_mem.Name);
         byte[]? memory = memPath is null ? null : HexText.Parse(File.ReadAllText(memPath), memPath);
 
-        string path = args.Positionals[0];
         var runner = engine.Engine;
         if (args.Has(s_noSplit.Name))
         {
@@ -55,7 +70,7 @@ internal sealed class RunCommand : Command
             runner = new JitEngine(new JitOptions { SplitLargeFunctions = false });
         }
 
-        if (ObjectFiles.IsObject(path))
+        if (isObject)
             return RunObject(args, console, path, runner, options, memory);
         if (args.Has(s_program.Name) || args.Has(s_packet.Name) || args.Has(s_dumpMaps.Name))
             throw new UsageException("--program, --packet and --dump-maps apply to object files", Spec.Name);
@@ -94,6 +109,30 @@ internal sealed class RunCommand : Command
         if (args.Has(s_dumpMaps.Name))
             ObjectRunner.DumpMaps(obj, console.Out);
         return ExitCodes.Success;
+    }
+
+    /// <summary>The safety flag given (null for none); at most one.</summary>
+    private ProgramSafety? Safety(ParsedArguments args)
+    {
+        var chosen = new[] { (Flag: s_verify, Safety: ProgramSafety.Verified), (Flag: s_checked, Safety: ProgramSafety.Checked), (Flag: s_trusted, Safety: ProgramSafety.Trusted) }
+            .Where(c => args.Has(c.Flag.Name)).ToList();
+        if (chosen.Count > 1)
+            throw new UsageException($"give one of --verify, --checked and --trusted, not {string.Join(" and ", chosen.Select(c => "--" + c.Flag.Name))}", Spec.Name);
+        if (chosen.Count == 1 && chosen[0].Safety != ProgramSafety.Checked && args.Has("budget"))
+            throw new UsageException($"--budget applies to checked mode; it cannot be combined with --{chosen[0].Flag.Name}", Spec.Name);
+        return chosen.Count == 1 ? chosen[0].Safety : null;
+    }
+
+    /// <summary>
+    /// The execution options: the flag's safety, else verified for object files and checked mode for
+    /// instruction-set programs (bytecode, assembly, .data).
+    /// </summary>
+    private ExecutionOptions Options(ParsedArguments args, ProgramSafety? safety, bool isObject, long budget)
+    {
+        var chosen = safety ?? (isObject ? ProgramSafety.Verified : ProgramSafety.Checked);
+        if (args.Has("budget") && chosen != ProgramSafety.Checked)
+            throw new UsageException("--budget applies to checked mode, and the programs of object files are verified by default: add --checked", Spec.Name);
+        return new ExecutionOptions { Safety = chosen, InstructionBudget = budget };
     }
 
     private static byte[] ReadPacket(string path)

@@ -71,7 +71,7 @@ internal static class MapDefinitionReader
 
         BpfMapType mapType = default;
         bool hasType = false;
-        int keySize = 0, valueSize = 0, maxEntries = 0, pinning = 0, numaNode = 0;
+        int keySize = 0, valueSize = 0, maxEntries = 0, pinning = 0, numaNode = 0, spinLock = -1;
         ulong mapExtra = 0;
         BpfMapFlags flags = 0;
         BpfMapDefinition? inner = null;
@@ -109,6 +109,7 @@ internal static class MapDefinitionReader
                     break;
                 case "value":
                     valueSize = CheckSize(name, "value", PointeeSize(btf, name, member), valueSize);
+                    spinLock = SpinLockOffset(btf, member);
                     break;
                 case "values":
                 {
@@ -136,8 +137,30 @@ internal static class MapDefinitionReader
         return new BpfMapDefinition
         {
             Name = name, Type = mapType, KeySize = keySize, ValueSize = valueSize, MaxEntries = maxEntries,
-            Flags = flags, Pinning = pinning, NumaNode = numaNode, MapExtra = mapExtra, InnerMap = inner,
+            Flags = flags, Pinning = pinning, NumaNode = numaNode, MapExtra = mapExtra, InnerMap = inner, SpinLockOffset = spinLock,
         };
+    }
+
+    /// <summary>
+    /// Where the value type (<c>__type(value, T)</c>) holds its <c>struct bpf_spin_lock</c>: a member of
+    /// that type at the top level of T, or T itself, as the kernel's BTF record looks for it; -1 if none.
+    /// </summary>
+    private static int SpinLockOffset(BtfData btf, BtfMember member)
+    {
+        const string LockType = "bpf_spin_lock";
+        if (btf.Resolve(member.Type) is not { Kind: BtfKind.Pointer } pointer || btf.Resolve(pointer.SizeOrType) is not { } value)
+            return -1;
+        if (value.Kind == BtfKind.Struct && value.Name == LockType)
+            return 0;
+        if (value.Kind is not (BtfKind.Struct or BtfKind.Union))
+            return -1;
+        foreach (var field in value.Members)
+        {
+            if (btf.Resolve(field.Type) is { Kind: BtfKind.Struct, Name: LockType })
+                return (int)(field.Offset / 8);
+        }
+
+        return -1;
     }
 
     private static int CheckSize(string map, string what, ulong size, int previous)

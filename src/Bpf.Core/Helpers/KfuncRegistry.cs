@@ -44,6 +44,22 @@ public sealed class KfuncRegistry
         return this;
     }
 
+    /// <summary>
+    /// Adds or replaces the kfunc <paramref name="name"/> with the prototype the verifier checks its
+    /// calls against (see <see cref="KfuncDefinition.Prototype"/>).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The registry is read-only.</exception>
+    /// <exception cref="ArgumentException">The prototype is not a kfunc's or has another name.</exception>
+    public KfuncRegistry Register(string name, BpfHelperFunction function, Verification.HelperPrototype prototype)
+    {
+        ArgumentNullException.ThrowIfNull(prototype);
+        if (!prototype.IsKfunc || prototype.Name != name)
+            throw new ArgumentException($"the prototype of kfunc {name} must be a kfunc prototype (Id {Verification.HelperPrototype.KfuncId}) named {name}, not {prototype.Name}", nameof(prototype));
+        Register(name, function);
+        _kfuncs[name] = _kfuncs[name] with { Prototype = prototype };
+        return this;
+    }
+
     /// <summary>Finds the kfunc <paramref name="name"/>, or returns null.</summary>
     public KfuncDefinition? Find(string name) => _kfuncs.GetValueOrDefault(name);
 }

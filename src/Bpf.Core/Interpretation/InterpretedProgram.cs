@@ -90,7 +90,9 @@ public sealed class InterpretedProgram : BpfExecutable
                     break;
 
                 case Operation.AddressSpaceCast:
-                    r[dst] = (uint)r[insn.Src] == 0 ? 0 : _references.ArenaHigh | (uint)r[insn.Src];
+                    r[dst] = insn.Immediate == 1
+                        ? MapOperations.AddressSpaceCastToProgram(r[insn.Src], _references.ArenaHigh)
+                        : MapOperations.AddressSpaceCast(r[insn.Src], _references.ArenaHigh);
                     pc++;
                     break;
 

@@ -36,6 +36,12 @@ public sealed record BpfMapDefinition
     /// <summary>The NUMA node (kept, not acted on).</summary>
     public int NumaNode { get; init; }
 
+    /// <summary>
+    /// The offset of the <c>struct bpf_spin_lock</c> in the value (the loader reads it from the value's
+    /// BTF type), or -1 when the value has none; the verifier lets programs lock only there.
+    /// </summary>
+    public int SpinLockOffset { get; init; } = -1;
+
     /// <inheritdoc/>
     public override string ToString() =>
         $"{Name}: {Type} key {KeySize} value {ValueSize} max_entries {MaxEntries}{(Flags == BpfMapFlags.None ? "" : $" flags {Flags}")}";

@@ -18,11 +18,12 @@ public sealed class BpfObject : IDisposable
     private readonly List<BpfProgram> _programList = [];
     private readonly Dictionary<string, GlobalVariable> _variables = new(StringComparer.Ordinal);
     private int _frozen;
-    private bool _disposed;
+    private int _disposed;
 
-    private BpfObject(BpfObjectFile file)
+    private BpfObject(BpfObjectFile file, LoadOptions options)
     {
         File = file;
+        ExecutionDefaults = options.Execution;
     }
 
     /// <summary>What the loader read from the file.</summary>
@@ -52,6 +53,12 @@ public sealed class BpfObject : IDisposable
     /// <summary>The global variables by name (static ones too, when their name is unique).</summary>
     public IReadOnlyDictionary<string, GlobalVariable> Variables => _variables;
 
+    /// <summary>True once the object has been disposed: its maps are gone and its programs refuse to prepare or run.</summary>
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    /// <summary>The options programs are prepared with when the host gives none (<see cref="LoadOptions.Execution"/>).</summary>
+    public ExecutionOptions ExecutionDefaults { get; }
+
     internal object Gate { get; } = new();
 
     /// <summary>Loads an object file.</summary>
@@ -70,7 +77,7 @@ public sealed class BpfObject : IDisposable
         options ??= LoadOptions.Default;
         var kfuncs = options.Kfuncs;
         var file = BpfObjectFile.Read(image, name, n => kfuncs.Find(n) is not null, options.CoreTarget);
-        var result = new BpfObject(file);
+        var result = new BpfObject(file, options);
         try
         {
             result.Create(options);
@@ -88,20 +95,42 @@ public sealed class BpfObject : IDisposable
     public BpfMap Map(string name) =>
         _maps.FirstOrDefault(m => m.Name == name) ?? throw new KeyNotFoundException($"object {Name} has no map called {name}");
 
+    /// <summary>
+    /// The map called <paramref name="name"/> as the class its type has, for the typed views:
+    /// <c>Map&lt;ArrayMap&gt;("counts").AsArray&lt;ulong&gt;()</c>,
+    /// <c>Map&lt;RingBufferMap&gt;("events").ReadAllAsync()</c>.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">No such map.</exception>
+    /// <exception cref="InvalidCastException">The map is of another class.</exception>
+    /// <exception cref="ObjectDisposedException">The object has been disposed.</exception>
+    public TMap Map<TMap>(string name)
+        where TMap : BpfMap
+    {
+        ThrowIfDisposed();
+        var map = Map(name);
+        return map as TMap ?? throw new InvalidCastException($"map {name} of object {Name} is a {map.GetType().Name} ({map.Type}), not a {typeof(TMap).Name}");
+    }
+
     /// <summary>The global variable called <paramref name="name"/>.</summary>
     /// <exception cref="KeyNotFoundException">No such variable.</exception>
     public GlobalVariable Variable(string name) =>
         _variables.TryGetValue(name, out var variable) ? variable : throw new KeyNotFoundException($"object {Name} has no global variable called {name}");
 
-    /// <summary>Frees the maps' memory (once no prepared program uses them).</summary>
+    /// <summary>
+    /// Disposes the maps, which frees their memory at once unless a prepared program still holds it
+    /// (then when that program is collected). Afterwards the maps, variables and programs of the
+    /// object throw <see cref="ObjectDisposedException"/>, prepared programs included.
+    /// </summary>
     public void Dispose()
     {
-        if (_disposed)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
-        _disposed = true;
         foreach (var map in _maps)
             map.Dispose();
     }
+
+    /// <summary>Throws <see cref="ObjectDisposedException"/> once the object is disposed.</summary>
+    internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(IsDisposed, this);
 
     /// <summary>Freezes <c>.rodata</c> maps: called when the first program is prepared.</summary>
     internal void FreezeReadOnlyData()

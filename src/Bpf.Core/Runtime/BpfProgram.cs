@@ -19,7 +19,6 @@ public sealed class BpfProgram
     private readonly IReadOnlyList<KfuncDefinition> _kfuncs;
     private ProgramType _type;
     private ProgramImage? _image;
-    private VerificationResult? _verdict;
 
     internal BpfProgram(BpfObject owner, ProgramDescription description, ProgramType type, IReadOnlyList<BpfMap> maps, IReadOnlyList<KfuncDefinition> kfuncs)
     {
@@ -82,7 +81,7 @@ public sealed class BpfProgram
             if (_image is null)
             {
                 lock (_owner.Gate)
-                    _image ??= new ProgramImage(Code, _maps, _kfuncs, _type, Name);
+                    _image ??= new ProgramImage(Code, _maps, _kfuncs, _type, Name) { SourceLines = LineOf, Owner = _owner, Section = SectionName };
             }
 
             return _image;
@@ -91,19 +90,39 @@ public sealed class BpfProgram
 
     /// <summary>
     /// Prepares the program on <paramref name="engine"/>. The first preparation of any program of
-    /// the object freezes its <c>.rodata</c>, so configuration must be set before. Without checked
-    /// mode (<see cref="ExecutionOptions.Checked"/> false) the program runs with no run-time checks,
-    /// so it must pass the verifier first.
+    /// the object freezes its <c>.rodata</c>, so configuration must be set before. By default the
+    /// program is verified first and then runs with no run-time checks
+    /// (<see cref="ProgramSafety.Verified"/>); a host opts into checked mode with
+    /// <see cref="ExecutionOptions.Safety"/> <see cref="ProgramSafety.Checked"/>. Options left null
+    /// are the object's (<see cref="LoadOptions.Execution"/>). A verified program that loads or
+    /// stores through arena pointers still runs checked: the verifier allows such accesses at any
+    /// offset, as Linux does, and only the checks keep one that misses an allocated page from
+    /// faulting the process (<see cref="VerificationResult.ArenaAccesses"/>).
     /// </summary>
+    /// <remarks>
+    /// Hosts that reference Bpf.Jit usually call its <c>Compile()</c> extension instead, which picks
+    /// the JIT (or the interpreter where dynamic code cannot run).
+    /// </remarks>
     /// <exception cref="UnresolvedReferenceException">A helper is not registered in <paramref name="options"/>.</exception>
-    /// <exception cref="VerificationException">Unchecked mode was asked for and the verifier rejects the program.</exception>
+    /// <exception cref="VerificationException">The program is to be verified and the verifier rejects it (or a program in one of its program arrays).</exception>
+    /// <exception cref="ObjectDisposedException">The object has been disposed.</exception>
     public BpfExecutable Prepare(IBpfEngine engine, ExecutionOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(engine);
-        options ??= ExecutionOptions.Default;
+        _owner.ThrowIfDisposed();
+        options ??= _owner.ExecutionDefaults;
+        if (options.Safety is null)
+            options = options with { Safety = ProgramSafety.Verified };
         _owner.FreezeReadOnlyData();
-        if (!options.Checked && Verify(options.VerifierPolicy) is { IsAccepted: false } rejected)
-            throw new VerificationException(Name, rejected.Diagnostics);
+        if (options.Safety == ProgramSafety.Verified)
+        {
+            if (Verify(options.VerifierPolicy) is { IsAccepted: false } rejected)
+                throw new VerificationException(Name, rejected.Diagnostics);
+            VerifyTailCallTargets(options.VerifierPolicy);
+            if (Verify(options.VerifierPolicy).ArenaAccesses.Count > 0)
+                options = options with { Safety = ProgramSafety.Checked };
+        }
+
         return Image.GetExecutable(engine, options);
     }
 
@@ -111,24 +130,24 @@ public sealed class BpfProgram
     /// Runs the verifier on the program (once; the verdict is kept): the type, maps and kfuncs of
     /// its image, diagnostics with the object's source lines. Fixes <see cref="Type"/>.
     /// </summary>
-    public VerificationResult Verify() => Verify(VerifierPolicy.Strict);
+    public VerificationResult Verify() => Image.Verify();
+
+    /// <summary>Runs the verifier on the program under <paramref name="policy"/> (see <see cref="ProgramImage.Verify(VerifierPolicy)"/>).</summary>
+    public VerificationResult Verify(VerifierPolicy policy) => Image.Verify(policy);
 
     /// <summary>
-    /// Runs the verifier on the program under <paramref name="policy"/>; the strict verdict is kept,
-    /// a privileged one is computed on each call.
+    /// Verifies the programs in the object's program arrays (the maps this program may reach), so that a verified program
+    /// never reaches an unverified one by a tail call (Linux only lets loaded programs into them).
     /// </summary>
-    public VerificationResult Verify(VerifierPolicy policy)
+    private void VerifyTailCallTargets(VerifierPolicy policy)
     {
-        if (policy != VerifierPolicy.Strict)
-            return ProgramVerifier.Verify(Code, VerifierOptions.For(this) with { Policy = policy });
-
-        if (_verdict is null)
+        foreach (var programs in _maps.OfType<ProgramArrayMap>())
         {
-            var result = ProgramVerifier.Verify(Code, VerifierOptions.For(this));
-            Interlocked.CompareExchange(ref _verdict, result, null);
+            if (programs.IsDisposed)
+                continue;
+            for (int slot = 0; slot < programs.MaxEntries; slot++)
+                programs.TailCallTarget((ulong)slot)?.EnsureVerified(policy);
         }
-
-        return _verdict!;
     }
 
     /// <summary>The source line of instruction <paramref name="instruction"/>, or null.</summary>

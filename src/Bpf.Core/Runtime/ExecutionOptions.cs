@@ -1,25 +1,56 @@
 using Bpf.Helpers;
+using Microsoft.Extensions.Logging;
 
 namespace Bpf.Runtime;
 
 /// <summary>How an engine prepares and runs a program.</summary>
 public sealed record ExecutionOptions
 {
+    private readonly Action<string>? _trace;
+    private readonly ILogger? _logger;
+    private readonly Action<string>? _loggerTrace;
+
     /// <summary>The instruction budget of checked mode unless a host sets another.</summary>
     public const long DefaultInstructionBudget = 100_000_000;
 
-    /// <summary>The options most callers want: checked mode with the default budget and the built-in helpers.</summary>
+    /// <summary>
+    /// The default options: the built-in helpers, no trace sink, and <see cref="Safety"/> left to the
+    /// caller's level (verified for programs of objects, checked for bare images given to an engine).
+    /// </summary>
     public static ExecutionOptions Default { get; } = new();
 
+    /// <summary>The default options in checked mode (<see cref="ProgramSafety.Checked"/>) at every level.</summary>
+    public static ExecutionOptions CheckedDefault { get; } = new() { Safety = ProgramSafety.Checked };
+
     /// <summary>
-    /// Checked mode, for code no verifier has proved safe: every load, store and atomic is
-    /// bounds-checked against the regions the program was given (its input and its stack frames),
-    /// stack frames start zeroed so no host data leaks into the program, and the instruction
-    /// budget stops runaway loops. A violation stops the program with a
-    /// <see cref="BpfRuntimeException"/> naming the instruction. Off means the caller vouches
-    /// for the program: accesses run unchecked at full speed.
+    /// What keeps the program from touching memory it should not. Null (the default) lets the level
+    /// that prepares the program decide: <see cref="BpfProgram.Prepare"/> (programs of objects, what
+    /// hosts use) verifies them (<see cref="ProgramSafety.Verified"/>); an engine given a bare
+    /// <see cref="ProgramImage"/> runs it in checked mode (<see cref="ProgramSafety.Checked"/>), since
+    /// such images are often instruction-set tests the verifier is not meant for.
     /// </summary>
-    public bool Checked { get; init; } = true;
+    public ProgramSafety? Safety { get; init; }
+
+    /// <summary>
+    /// Whether programs run with run-time checks (what engines read): true in checked mode and when
+    /// <see cref="Safety"/> is left unset (which is checked mode for an engine given a bare image);
+    /// false for verified and trusted programs. Setting it is the older spelling of
+    /// <see cref="Safety"/>: true is <see cref="ProgramSafety.Checked"/>, false
+    /// <see cref="ProgramSafety.Verified"/> (the program is verified before it runs unchecked; hosts
+    /// that vouch for a program themselves say <see cref="ProgramSafety.Trusted"/>).
+    /// </summary>
+    /// <remarks>
+    /// Checked mode is for code no verifier has proved safe: every load, store and atomic is
+    /// bounds-checked against the regions the program was given (its input and its stack frames),
+    /// stack frames start zeroed so no host data leaks into the program, and the instruction budget
+    /// stops runaway loops. A violation stops the program with a <see cref="BpfRuntimeException"/>
+    /// naming the instruction.
+    /// </remarks>
+    public bool Checked
+    {
+        get => Safety is null or ProgramSafety.Checked;
+        init => Safety = value ? ProgramSafety.Checked : ProgramSafety.Verified;
+    }
 
     /// <summary>
     /// In checked mode, how many instructions one run may execute before it is stopped. The
@@ -39,8 +70,30 @@ public sealed record ExecutionOptions
     /// <summary>The helpers programs may call, by number.</summary>
     public HelperRegistry Helpers { get; init; } = HelperRegistry.Default;
 
-    /// <summary>Where <c>bpf_trace_printk</c> output goes, one line per call; null drops it.</summary>
-    public Action<string>? Trace { get; init; }
+    /// <summary>
+    /// Where <c>bpf_trace_printk</c> (and <c>bpf_printk</c>, <c>bpf_trace_vprintk</c>) output goes,
+    /// one line per call; null drops it unless <see cref="Logger"/> is set.
+    /// </summary>
+    public Action<string>? Trace
+    {
+        get => _trace ?? _loggerTrace;
+        init => _trace = value;
+    }
+
+    /// <summary>
+    /// A logger that receives the trace output when <see cref="Trace"/> is not set: each line is
+    /// logged at <see cref="LogLevel.Information"/> with event <see cref="TraceLogging.TraceEvent"/>
+    /// and the line as the <c>Line</c> property.
+    /// </summary>
+    public ILogger? Logger
+    {
+        get => _logger;
+        init
+        {
+            _logger = value;
+            _loggerTrace = value is null ? null : TraceLogging.Sink(value);
+        }
+    }
 
     /// <summary>What helpers like <c>bpf_get_current_pid_tgid</c> report about "the current task".</summary>
     public HostIdentity Host { get; init; } = HostIdentity.Current;

@@ -73,6 +73,7 @@ public sealed partial class Invocation
         var executable = target.GetExecutable(caller.Engine, caller.Options);
         int instruction = CurrentInstruction;
         int floor = _frameFloor;
+        var environment = Environment; // the target's engine may put its own there
         _frameFloor = _frameDepth;
         _hotLength = 0; // the cached region may be one of the caller's frames
         try
@@ -84,6 +85,7 @@ public sealed partial class Invocation
             _frameFloor = floor;
             CurrentInstruction = instruction;
             Program = caller;
+            Environment = environment;
         }
 
         return 0;

@@ -29,6 +29,13 @@ public sealed record LoadOptions
     /// </summary>
     public long MaxMapBytes { get; init; } = 256L << 20;
 
+    /// <summary>
+    /// The options the object's programs are prepared with when the host gives none: helpers, trace
+    /// sink or logger, and <see cref="ExecutionOptions.Safety"/> (verified unless the host opts into
+    /// checked mode).
+    /// </summary>
+    public ExecutionOptions Execution { get; init; } = ExecutionOptions.Default;
+
     /// <summary>The BTF CO-RE relocations are resolved against; null for the object's own BTF.</summary>
     public BtfData? CoreTarget { get; init; }
 }

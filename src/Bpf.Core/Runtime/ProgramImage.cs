@@ -1,7 +1,9 @@
+using Bpf.Elf.Btf;
 using Bpf.Helpers;
 using Bpf.Isa;
 using Bpf.Maps;
 using Bpf.Runtime.Contexts;
+using Bpf.Verification;
 
 namespace Bpf.Runtime;
 
@@ -16,6 +18,8 @@ public sealed class ProgramImage
 {
     private readonly Dictionary<(IBpfEngine, ExecutionOptions), BpfExecutable> _executables = new();
     private Bytecode? _executableCode;
+    private VerificationResult? _verdict;
+    private VerificationResult? _privilegedVerdict;
 
     /// <summary>Binds <paramref name="code"/> to its maps and kfuncs.</summary>
     public ProgramImage(
@@ -57,13 +61,70 @@ public sealed class ProgramImage
     public string Name { get; }
 
     /// <summary>
-    /// The image prepared by <paramref name="engine"/> with <paramref name="options"/>, prepared once
-    /// and then reused (the target of a tail call, say).
+    /// The source lines diagnostics name (a program of an object file gives its BTF line info); null
+    /// when there are none.
     /// </summary>
+    public Func<int, BtfLineInfo?>? SourceLines { get; init; }
+
+    /// <summary>The object the image belongs to, or null for an image a host built; its programs refuse to run once it is disposed.</summary>
+    internal BpfObject? Owner { get; init; }
+
+    /// <summary>
+    /// The object section the program came from, when it refines the type's rules
+    /// (<see cref="VerifierOptions.Section"/>); null for images a host built.
+    /// </summary>
+    public string? Section { get; init; }
+
+    /// <summary>True once the verifier has accepted the image (<see cref="Verify()"/>) under some policy.</summary>
+    public bool IsVerified => _verdict is { IsAccepted: true } || _privilegedVerdict is { IsAccepted: true };
+
+    /// <summary>
+    /// Runs the verifier on the image under the strict policy (once; the verdict is kept): its code
+    /// as its type, maps and kfuncs say, diagnostics with <see cref="SourceLines"/>.
+    /// </summary>
+    public VerificationResult Verify() => Verify(VerifierPolicy.Strict);
+
+    /// <summary>Runs the verifier on the image under <paramref name="policy"/> (once per policy; the verdicts are kept).</summary>
+    public VerificationResult Verify(VerifierPolicy policy)
+    {
+        ref var verdict = ref policy == VerifierPolicy.Strict ? ref _verdict : ref _privilegedVerdict;
+        if (verdict is null)
+        {
+            var result = ProgramVerifier.Verify(Code, VerifierOptions.For(this, SourceLines) with { Policy = policy });
+            Interlocked.CompareExchange(ref verdict, result, null);
+        }
+
+        return verdict!;
+    }
+
+    /// <summary>Verifies the image under <paramref name="policy"/> and throws when the verifier rejects it.</summary>
+    /// <exception cref="VerificationException">The verifier rejects the program.</exception>
+    public void EnsureVerified(VerifierPolicy policy = VerifierPolicy.Strict)
+    {
+        if (Verify(policy) is { IsAccepted: false } rejected)
+            throw new VerificationException(Name, rejected.Diagnostics);
+    }
+
+    /// <summary>
+    /// The image prepared by <paramref name="engine"/> with <paramref name="options"/>, prepared once
+    /// and then reused (the target of a tail call, say). With <see cref="ProgramSafety.Verified"/> the
+    /// image is verified first; with <see cref="ExecutionOptions.Safety"/> unset it runs in checked mode.
+    /// </summary>
+    /// <exception cref="VerificationException">Verified mode was asked for and the verifier rejects the program.</exception>
+    /// <exception cref="ObjectDisposedException">The object the image belongs to has been disposed.</exception>
     public BpfExecutable GetExecutable(IBpfEngine engine, ExecutionOptions options)
     {
         ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(options);
+        Owner?.ThrowIfDisposed();
+        if (options.Safety == ProgramSafety.Verified)
+        {
+            EnsureVerified(options.VerifierPolicy);
+            // Arena accesses keep their run-time checks (see BpfProgram.Prepare).
+            if (Verify(options.VerifierPolicy).ArenaAccesses.Count > 0)
+                options = options with { Safety = ProgramSafety.Checked };
+        }
+
         lock (_executables)
         {
             var key = (engine, options);

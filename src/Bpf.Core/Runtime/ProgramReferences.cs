@@ -17,6 +17,7 @@ public sealed class ProgramReferences
     private readonly Dictionary<int, ulong> _immediates = new();
     private readonly Dictionary<int, BoundCall> _calls = new();
     private readonly Dictionary<int, BpfMap> _mapLoads = new();
+    private readonly Dictionary<int, Aot.BoundAddress> _boundAddresses = new();
 
     private ProgramReferences()
     {
@@ -48,7 +49,15 @@ public sealed class ProgramReferences
                 case Operation.LoadImm64:
                     references._immediates[pc] = ResolveImmediate(image, pc, info);
                     if (info.PseudoSource is LoadImm64Source.MapFd or LoadImm64Source.MapIndex)
+                    {
                         references._mapLoads[pc] = image.Maps[instruction.Immediate];
+                        references._boundAddresses[pc] = Aot.BoundAddress.MapHandle(instruction.Immediate);
+                    }
+                    else if (info.PseudoSource is LoadImm64Source.MapValue or LoadImm64Source.MapIndexValue)
+                    {
+                        references._boundAddresses[pc] = Aot.BoundAddress.MapValue(instruction.Immediate, code[pc + 1].Immediate);
+                    }
+
                     break;
                 case Operation.Call:
                 {
@@ -85,6 +94,12 @@ public sealed class ProgramReferences
 
     /// <summary>The map the <c>lddw</c> at <paramref name="pc"/> loads the handle of, or null when it loads something else.</summary>
     public BpfMap? MapLoadedAt(int pc) => _mapLoads.GetValueOrDefault(pc);
+
+    /// <summary>
+    /// What the value the <c>lddw</c> at <paramref name="pc"/> loads is, when it is a run-time
+    /// address (a map's handle or the address of a map's value) rather than a constant; otherwise null.
+    /// </summary>
+    public Aot.BoundAddress? BoundAddressAt(int pc) => _boundAddresses.TryGetValue(pc, out var address) ? address : null;
 
     /// <summary>What the <c>call</c> (helper or kfunc) at <paramref name="pc"/> calls.</summary>
     public BoundCall CallAt(int pc) => _calls[pc];

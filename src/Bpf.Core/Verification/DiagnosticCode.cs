@@ -36,6 +36,10 @@ public enum DiagnosticCode
     UnknownHelper = 31,
     /// <summary>A reference (ring buffer reservation, iterator) is not released before exit.</summary>
     UnreleasedReference = 40,
+    /// <summary>A <c>bpf_spin_lock</c> misused: taken twice, not released, released without being taken, calls or exit while held, its bytes accessed directly.</summary>
+    SpinLock = 41,
+    /// <summary>An arena misused: <c>addr_space_cast</c> without an arena or with other address spaces, or one instruction accessing arena and other memory.</summary>
+    Arena = 42,
     /// <summary>A loop that makes no progress.</summary>
     InfiniteLoop = 50,
     /// <summary>Verification needs more than the instruction budget.</summary>

@@ -119,6 +119,12 @@ public enum HelperArgument : ushort
     /// </summary>
     Scalar = 22,
 
+    /// <summary>
+    /// A kfunc's pointer to an object an acquiring kfunc (<see cref="KfuncFlags.Acquire"/>) returned:
+    /// not null, unchanged, still held. With <see cref="KfuncFlags.Release"/> the call releases it.
+    /// </summary>
+    Reference = 23,
+
     /// <summary><c>PTR_MAYBE_NULL</c>: or-ed onto a pointer kind, the register may also be 0 (the helper then ignores the argument).</summary>
     MaybeNull = 0x100,
 }
@@ -181,6 +187,7 @@ public static class HelperArguments
             HelperArgument.IteratorState => "KF_ARG_PTR_TO_ITER",
             HelperArgument.ArenaMap => "KF_ARG_PTR_TO_MAP",
             HelperArgument.Scalar => "scalar",
+            HelperArgument.Reference => "KF_ARG_PTR_TO_BTF_ID (referenced)",
             var other => $"unknown argument kind {(ushort)other}",
         };
         if ((argument & HelperArgument.MaybeNull) != 0)

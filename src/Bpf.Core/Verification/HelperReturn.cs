@@ -40,8 +40,10 @@ public enum HelperReturn
 
     /// <summary>
     /// A kfunc's <c>KF_ARENA_RET</c>: an address in the arena of the kfunc's
-    /// <see cref="HelperArgument.ArenaMap"/> argument, or 0 (<c>PTR_TO_ARENA</c>). Arena accesses
-    /// need no null check: Linux turns them into accesses that cannot fault the kernel.
+    /// <see cref="HelperArgument.ArenaMap"/> argument, or 0. Linux 6.18 gives the <c>void *</c> to the
+    /// program as a number (an unknown scalar): it becomes an arena pointer
+    /// (<see cref="RegisterKind.Arena"/>) through <c>addr_space_cast(rX, 0, 1)</c>, which compilers
+    /// emit for <c>__arena</c> pointers.
     /// </summary>
     ArenaPointer,
 
@@ -51,4 +53,11 @@ public enum HelperReturn
     /// Linux has no such return type.
     /// </summary>
     FirstArgument,
+
+    /// <summary>
+    /// A kfunc's pointer to <see cref="HelperPrototype.ReturnSize"/> writable bytes (<c>PTR_TO_MEM</c>),
+    /// null only with <see cref="KfuncFlags.ReturnsNull"/>; for host kfuncs, which may also acquire it
+    /// (<see cref="KfuncFlags.Acquire"/>).
+    /// </summary>
+    MemoryOrNull,
 }

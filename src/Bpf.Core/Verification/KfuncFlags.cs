@@ -41,4 +41,14 @@ public enum KfuncFlags
 
     /// <summary><c>KF_ARENA_ARG2</c>: the second argument is an arena pointer.</summary>
     ArenaArgument2 = 1 << 7,
+
+    /// <summary>
+    /// <c>KF_ACQUIRE</c>: the returned pointer is a reference the program must hand to a
+    /// <see cref="Release"/> kfunc exactly once before it exits (with <see cref="ReturnsNull"/>, only
+    /// when it is not null).
+    /// </summary>
+    Acquire = 1 << 8,
+
+    /// <summary><c>KF_RELEASE</c>: releases the reference its first pointer argument holds; the pointer and its copies are invalid after the call.</summary>
+    Release = 1 << 9,
 }

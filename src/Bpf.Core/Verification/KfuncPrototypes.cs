@@ -8,7 +8,8 @@ namespace Bpf.Verification;
 /// iterator and the arena page kfuncs as Linux 6.18 declares them (kernel/bpf/bpf_iter.c,
 /// kernel/bpf/arena.c and their <c>BTF_ID_FLAGS</c>), and this runtime's <c>memset</c>,
 /// <c>memcpy</c>, <c>memmove</c> and <c>memcmp</c>, which Linux does not have (it rejects the calls
-/// clang emits for large copies), described as pointer and size pairs.
+/// clang emits for large copies), described as pointer and size pairs. The iterator kfuncs may be
+/// called while a spin lock is held (the kernel's <c>kfunc_spin_allowed</c>); no other may.
 /// </summary>
 public static class KfuncPrototypes
 {
@@ -31,16 +32,20 @@ public static class KfuncPrototypes
     private static IEnumerable<HelperPrototype> Build()
     {
         // int bpf_iter_num_new(struct bpf_iter_num *it, int start, int end): KF_ITER_NEW
-        yield return Kfunc("bpf_iter_num_new", HelperReturn.Integer, KfuncFlags.IteratorNew, IteratorState, HelperArgument.Scalar, HelperArgument.Scalar);
+        yield return Kfunc("bpf_iter_num_new", HelperReturn.Integer, KfuncFlags.IteratorNew, IteratorState, HelperArgument.Scalar, HelperArgument.Scalar) with
+        {
+            AllowedUnderSpinLock = true,
+        };
 
         // int *bpf_iter_num_next(struct bpf_iter_num *it): KF_ITER_NEXT | KF_RET_NULL; the int is read-only.
         yield return Kfunc("bpf_iter_num_next", HelperReturn.ReadOnlyMemoryOrNull, KfuncFlags.IteratorNext | KfuncFlags.ReturnsNull, IteratorState) with
         {
             ReturnSize = sizeof(int),
+            AllowedUnderSpinLock = true,
         };
 
         // void bpf_iter_num_destroy(struct bpf_iter_num *it): KF_ITER_DESTROY
-        yield return Kfunc("bpf_iter_num_destroy", HelperReturn.Void, KfuncFlags.IteratorDestroy, IteratorState);
+        yield return Kfunc("bpf_iter_num_destroy", HelperReturn.Void, KfuncFlags.IteratorDestroy, IteratorState) with { AllowedUnderSpinLock = true };
 
         // void *bpf_arena_alloc_pages(void *p__map, void *addr__ign, u32 page_cnt, int node_id, u64 flags):
         // KF_TRUSTED_ARGS | KF_SLEEPABLE | KF_ARENA_RET | KF_ARENA_ARG2 (the address is not checked: __ign).

@@ -71,14 +71,21 @@ public sealed class ProgramTypeRules
     /// <summary>
     /// True if the type may call kfunc <paramref name="prototype"/>. Linux registers the iterator and
     /// arena kfuncs for every type, but only sleepable programs may call sleepable kfuncs ("program
-    /// must be sleepable to call sleepable kfunc"), and none of the types here is sleepable: raw
-    /// programs, which have no kernel type, may call them all.
+    /// must be sleepable to call sleepable kfunc"). Of the types here only syscall programs are
+    /// sleepable (<see cref="IsSleepable"/>); raw programs, which have no kernel type, may call them all.
     /// </summary>
     public bool IsKfuncAllowed(HelperPrototype prototype)
     {
         ArgumentNullException.ThrowIfNull(prototype);
-        return prototype.IsKfunc && (AllowsEveryHelper || (prototype.KfuncFlags & KfuncFlags.Sleepable) == 0);
+        return prototype.IsKfunc && (AllowsEveryHelper || IsSleepable || (prototype.KfuncFlags & KfuncFlags.Sleepable) == 0);
     }
+
+    /// <summary>
+    /// True if programs of the type may sleep, so call sleepable kfuncs: syscall programs, which libbpf
+    /// always loads with <c>BPF_F_SLEEPABLE</c>. (The <c>.s</c> sections of tracing and LSM programs are
+    /// sleepable in Linux too; their types are not modeled here.)
+    /// </summary>
+    public bool IsSleepable => Kind == BpfProgramKind.Syscall;
 
     /// <summary>The rules of a kernel program type.</summary>
     public static ProgramTypeRules For(BpfProgramKind kind) =>

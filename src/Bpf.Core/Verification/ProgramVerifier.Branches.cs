@@ -33,7 +33,7 @@ public sealed partial class ProgramVerifier
         if (againstZero && info.Operation is Operation.Jeq or Operation.Jne && info.Is64)
         {
             var (pointer, register) = left.IsPointer ? (left, dst) : (right, src);
-            if (!pointer.MaybeNull)
+            if (!pointer.MaybeNull && pointer.Kind != RegisterKind.Arena)
             {
                 // A valid pointer is never null.
                 return Step.Next(info.Operation == Operation.Jeq ? pc + 1 : target, state);

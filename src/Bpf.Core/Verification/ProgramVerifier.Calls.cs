@@ -19,6 +19,7 @@ public sealed partial class ProgramVerifier
             ?? throw Reject(DiagnosticCode.UnknownHelper, pc, $"{name} has no prototype in the verifier, so calls of it cannot be checked");
         if (!Rules.IsHelperAllowed(id))
             throw Reject(DiagnosticCode.UnknownHelper, pc, $"{name} is not available to {_options.Type.Name} programs (Linux offers it to other program types)");
+        CheckCallUnderLock(pc, state, prototype);
         if (prototype.Arguments.Any(a => a.Kind() == HelperArgument.Function))
             return Callback(pc, (LinuxHelper)id, state, name);
 
@@ -82,9 +83,7 @@ public sealed partial class ProgramVerifier
                     ContextArgument(pc, state, register, name);
                     break;
                 case HelperArgument.SpinLock:
-                    if (value.Kind != RegisterKind.MapValue || value.MaybeNull)
-                        throw Reject(DiagnosticCode.InvalidHelperArgument, pc, $"{name}: r{register} must point to a bpf_spin_lock in a map value", Describe(register, value));
-                    state = MemoryArgument(pc, state, register, 4, write: true, name, "the lock");
+                    state = SpinLockCall(pc, state, register, (LinuxHelper)id, name);
                     break;
                 case HelperArgument.RingbufMemory:
                     if (value.Kind != RegisterKind.Memory || value.MaybeNull || value.Offset != 0 || !value.Value.IsConstant || !state.References.ContainsKey(value.Id))
@@ -289,7 +288,8 @@ public sealed partial class ProgramVerifier
     {
         var frame = state.Current;
         var r0 = frame[0];
-        if (r0.Kind == RegisterKind.NotInitialized)
+        // A static BPF-to-BPF function may return nothing (void): its caller then may not read r0.
+        if (r0.Kind == RegisterKind.NotInitialized && (state.Frames.Length == 1 || frame.IsCallback))
             throw Reject(DiagnosticCode.InvalidReturnValue, pc, "r0 is not set before exit: the function must return a value");
         if (state.Frames.Length > 1)
         {
@@ -302,14 +302,18 @@ public sealed partial class ProgramVerifier
             return Step.Next(frame.ReturnTo, AfterCall(caller, result));
         }
 
-        if (!r0.IsScalar)
+        CheckExitUnderLock(pc, state);
+        // An arena pointer is an address the host shares (Linux lets programs return it).
+        if (!r0.IsScalar && r0.Kind != RegisterKind.Arena)
             throw Reject(DiagnosticCode.PointerLeak, pc, "the program returns a pointer: its value would leak to the caller", Describe(0, r0));
         if (Rules.ReturnRange is { } range && !range.Contains(r0.Value.SMin, r0.Value.SMax))
             throw Reject(DiagnosticCode.InvalidReturnValue, pc, $"{_options.Type.Name} programs must return a value in {range}, and r0 may be {r0}", Describe(0, r0));
         if (state.References.Count > 0)
         {
             var (id, origin) = state.References.First();
-            string what = id < 0 ? "an iterator created" : "a ring buffer record reserved";
+            string what = id < 0 ? "an iterator created"
+                : _code.InfoAt(origin)?.Operation == Operation.CallKfunc ? $"a reference acquired by kfunc {KfuncNameAt(origin)}"
+                : "a ring buffer record reserved";
             throw Reject(DiagnosticCode.UnreleasedReference, pc, $"{what} at instruction {origin}{SourceOf(origin)} is not released before exit (submit or discard records, destroy iterators)");
         }
 
@@ -318,67 +322,157 @@ public sealed partial class ProgramVerifier
 
     private string SourceOf(int pc) => _options.SourceLines?.Invoke(pc) is { } line ? $" ({line.Location})" : "";
 
+    private string KfuncNameAt(int pc) =>
+        (uint)_code[pc].Immediate < (uint)_options.Kfuncs.Count ? _options.Kfuncs[_code[pc].Immediate].Name : "?";
+
     private static bool HoldsIterator(VerifierState state) => state.References.Keys.Any(id => id < 0);
 
+    /// <summary>
+    /// A kfunc call, checked against its prototype: the host's (<see cref="Helpers.KfuncDefinition.Prototype"/>)
+    /// or the built-in one (<see cref="KfuncPrototypes"/>). Arguments by kind; the <c>KF_*</c> flags
+    /// say what the call does besides: iterators made, advanced and destroyed in their stack slot,
+    /// references acquired and released, results that may be null, and sleepable kfuncs only in
+    /// sleepable programs.
+    /// </summary>
     private VerifierState CallKfunc(int pc, int index, VerifierState state)
     {
         if ((uint)index >= (uint)_options.Kfuncs.Count)
             throw Reject(DiagnosticCode.UnknownHelper, pc, $"kfunc {index} is not bound");
-        string name = _options.Kfuncs[index].Name;
-        var result = RegisterState.UnknownScalar;
-        switch (name)
+        var kfunc = _options.Kfuncs[index];
+        string name = kfunc.Name;
+        var prototype = kfunc.Prototype ?? KfuncPrototypes.Find(name)
+            ?? throw Reject(DiagnosticCode.UnknownHelper, pc, $"kfunc {name} has no prototype in the verifier, so calls of it cannot be checked (a host kfunc needs KfuncDefinition.Prototype)");
+        if (!prototype.IsKfunc)
+            throw Reject(DiagnosticCode.UnknownHelper, pc, $"kfunc {name}: its prototype is a helper's (id {prototype.Id}), not a kfunc's");
+        var flags = prototype.KfuncFlags;
+        if (!Rules.IsKfuncAllowed(prototype))
+            throw Reject(DiagnosticCode.UnknownHelper, pc, $"program must be sleepable to call sleepable kfunc {name}: {_options.Type.Name} programs are not sleepable (SEC(\"syscall\") programs are)");
+        CheckCallUnderLock(pc, state, prototype);
+
+        int released = 0;
+        var first = state[1];
+        for (int register = 1; register <= HelperPrototype.MaxArguments; register++)
         {
-            case "bpf_iter_num_new":
+            var argument = prototype.Argument(register);
+            if (argument == HelperArgument.DontCare)
+                continue;
+            var value = Read(pc, state, register);
+            if (argument.IsNullable() && value.IsConstant && value.Value.ConstantValue == 0)
+                continue;
+            switch (argument.Kind())
             {
-                var it = IteratorArgument(pc, state, name, expectLive: false, out int slot);
-                ScalarArgument(pc, state, 2, name);
-                ScalarArgument(pc, state, 3, name);
-                (state, int id) = state.TakeId();
-                var frame = state.Frames[it.Frame];
-                state = state.WithFrame(it.Frame, frame with { Stack = frame.Stack.Spill(slot, RegisterState.FromScalar(Scalar.Unknown, -id)) });
-                state = state with { References = state.References.Add(-id, pc) };
-                result = RegisterState.FromScalar(Scalar.Unknown.ZeroExtend32());
-                break;
-            }
+                case HelperArgument.Anything:
+                    break;
+                case HelperArgument.Scalar or HelperArgument.ConstSize or HelperArgument.ConstSizeOrZero:
+                    ScalarArgument(pc, state, register, name);
+                    break;
+                case HelperArgument.ArenaMap or HelperArgument.MapPointer:
+                {
+                    var map = MapArgument(pc, state, register, name);
+                    if (map.Map is { } known && prototype.MapTypes is { } types && !types.Contains(known.Type))
+                        throw Reject(DiagnosticCode.InvalidHelperArgument, pc, $"{name}: map {known.Name} is a {known.Type} map, and the kfunc takes {string.Join(" or ", types)}", Describe(register, map));
+                    break;
+                }
 
-            case "bpf_iter_num_next":
-            {
-                IteratorArgument(pc, state, name, expectLive: true, out _);
-                (state, int id) = state.TakeId();
-                result = new RegisterState(RegisterKind.Memory, Scalar.Constant(0), MaybeNull: true, Id: id, Size: 4, ReadOnly: true, Origin: pc);
-                break;
-            }
+                case HelperArgument.Memory or HelperArgument.WritableMemory or HelperArgument.UninitMemory:
+                {
+                    if ((flags & KfuncFlags.TrustedArguments) != 0)
+                        TrustedArgument(pc, value, register, name);
+                    int size = prototype.SizeArgumentOf(register);
+                    state = size > 0
+                        ? SizedMemoryArgument(pc, state, register, size, write: argument.IsWritten(), name, argument.IsNullable())
+                        : MemoryArgument(pc, state, register, 1, write: argument.IsWritten(), name, $"argument r{register}");
+                    break;
+                }
 
-            case "bpf_iter_num_destroy":
-            {
-                var it = IteratorArgument(pc, state, name, expectLive: true, out int slot);
-                var frame = state.Frames[it.Frame];
-                int id = frame.Stack.SpillAt(slot)!.Value.Id;
-                state = state.WithFrame(it.Frame, frame with { Stack = frame.Stack.Write(slot, 8, zero: false) });
-                state = state with { References = state.References.Remove(id) };
-                result = RegisterState.Uninitialized;
-                break;
+                case HelperArgument.Context:
+                    ContextArgument(pc, state, register, name);
+                    break;
+                case HelperArgument.IteratorState:
+                    if (register != 1)
+                        throw Reject(DiagnosticCode.InvalidHelperArgument, pc, $"{name}: the iterator must be the first argument");
+                    break;
+                case HelperArgument.Reference:
+                    if (value.MaybeNull || !value.IsPointer || value.Id == 0 || !state.References.ContainsKey(value.Id))
+                        throw Reject(DiagnosticCode.InvalidHelperArgument, pc, $"{name}: r{register} must be a reference an acquiring kfunc returned, checked against null and not yet released", Describe(register, value));
+                    TrustedArgument(pc, value, register, name);
+                    if ((flags & KfuncFlags.Release) != 0 && released == 0)
+                        released = value.Id;
+                    break;
+                default:
+                    throw Reject(DiagnosticCode.InvalidHelperArgument, pc, $"{name}: argument r{register} ({argument.KernelName()}) cannot be checked yet");
             }
-
-            case "memset":
-                state = SizedMemoryArgument(pc, state, 1, 3, write: true, name);
-                ScalarArgument(pc, state, 2, name);
-                result = state[1];
-                break;
-            case "memcpy" or "memmove":
-                state = SizedMemoryArgument(pc, state, 2, 3, write: false, name);
-                state = SizedMemoryArgument(pc, state, 1, 3, write: true, name);
-                result = state[1];
-                break;
-            case "memcmp":
-                state = SizedMemoryArgument(pc, state, 1, 3, write: false, name);
-                state = SizedMemoryArgument(pc, state, 2, 3, write: false, name);
-                break;
-            default:
-                throw Reject(DiagnosticCode.UnknownHelper, pc, $"kfunc {name} has no prototype in the verifier, so calls of it cannot be checked");
         }
 
+        if ((flags & KfuncFlags.Release) != 0)
+        {
+            if (released == 0)
+                throw Reject(DiagnosticCode.InvalidHelperArgument, pc, $"{name} releases a reference (KF_RELEASE), but its prototype has no reference argument");
+            state = Release(state, released);
+        }
+
+        if ((flags & (KfuncFlags.IteratorNew | KfuncFlags.IteratorNext | KfuncFlags.IteratorDestroy)) != 0)
+            state = IteratorCall(pc, state, name, flags);
+
+        RegisterState result;
+        bool maybeNull = (flags & KfuncFlags.ReturnsNull) != 0;
+        switch (prototype.Return)
+        {
+            case HelperReturn.Void:
+                result = RegisterState.Uninitialized;
+                break;
+            case HelperReturn.ReadOnlyMemoryOrNull or HelperReturn.MemoryOrNull:
+            {
+                (state, int id) = state.TakeId();
+                result = new RegisterState(RegisterKind.Memory, Scalar.Constant(0), MaybeNull: maybeNull, Id: id, Size: prototype.ReturnSize,
+                    ReadOnly: prototype.Return == HelperReturn.ReadOnlyMemoryOrNull, Origin: pc);
+                break;
+            }
+
+            case HelperReturn.FirstArgument:
+                result = first with { Origin = pc };
+                break;
+            default:
+                // Integers, and arena addresses: Linux 6.18 gives bpf_arena_alloc_pages' void * as a
+                // number, which the program casts (addr_space_cast) before it dereferences it.
+                result = RegisterState.UnknownScalar with { Origin = pc };
+                break;
+        }
+
+        if ((flags & KfuncFlags.Acquire) != 0 && result.IsPointer)
+            state = state with { References = state.References.Add(result.Id, pc) };
         return AfterCall(state, result);
+    }
+
+    /// <summary><c>KF_TRUSTED_ARGS</c> and released references: the pointer exactly as it was handed out (no offset added).</summary>
+    private void TrustedArgument(int pc, RegisterState value, int register, string kfunc)
+    {
+        if (value.IsPointer && (value.Offset != 0 || !value.Value.IsConstant || value.Value.ConstantValue != 0))
+            throw Reject(DiagnosticCode.InvalidHelperArgument, pc, $"{kfunc}: r{register} must be the pointer as it was given, without an offset added (trusted argument)", Describe(register, value));
+    }
+
+    /// <summary>The iterator kfuncs (<c>KF_ITER_NEW</c>, <c>KF_ITER_NEXT</c>, <c>KF_ITER_DESTROY</c>) on the stack slot r1 points to.</summary>
+    private VerifierState IteratorCall(int pc, VerifierState state, string name, KfuncFlags flags)
+    {
+        bool create = (flags & KfuncFlags.IteratorNew) != 0;
+        var it = IteratorArgument(pc, state, name, expectLive: !create, out int slot);
+        var frame = state.Frames[it.Frame];
+        if (create)
+        {
+            (state, int id) = state.TakeId();
+            frame = state.Frames[it.Frame];
+            state = state.WithFrame(it.Frame, frame with { Stack = frame.Stack.Spill(slot, RegisterState.FromScalar(Scalar.Unknown, -id)) });
+            return state with { References = state.References.Add(-id, pc) };
+        }
+
+        if ((flags & KfuncFlags.IteratorDestroy) != 0)
+        {
+            int id = frame.Stack.SpillAt(slot)!.Value.Id;
+            state = state.WithFrame(it.Frame, frame with { Stack = frame.Stack.Write(slot, 8, zero: false) });
+            return state with { References = state.References.Remove(id) };
+        }
+
+        return state;
     }
 
     /// <summary>r1 of an iterator kfunc: an 8-byte aligned stack slot, holding a live iterator or not as <paramref name="expectLive"/> says.</summary>

@@ -24,6 +24,8 @@ public sealed partial class ProgramVerifier
     /// </summary>
     private RegisterState ContextAccess(int pc, int register, RegisterState pointer, short offset, int size, ContextAccessKind kind, RegisterState? stored)
     {
+        if (IsSyscallProgram)
+            return SyscallContextAccess(pc, register, pointer, offset, size, kind == ContextAccessKind.Store, stored);
         string involved = Describe(register, pointer);
         if (!pointer.Value.IsConstant || pointer.Value.ConstantValue != 0)
             throw Reject(DiagnosticCode.InvalidContextAccess, pc, $"the context is accessed through r{register} with a variable offset ({pointer.Value}): fields must be named by constant offsets", involved);

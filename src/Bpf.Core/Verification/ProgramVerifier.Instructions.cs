@@ -43,7 +43,7 @@ public sealed partial class ProgramVerifier
         int dst = instruction.Dst;
         var source = info.UsesSourceRegister ? Read(pc, state, instruction.Src) : RegisterState.Constant((ulong)(long)instruction.Immediate);
         if (info.Operation == Operation.AddressSpaceCast)
-            return state.With(dst, RegisterState.UnknownScalar with { Origin = pc });
+            return AddressSpaceCast(pc, instruction, source, state);
 
         if (info.Operation is Operation.Mov)
         {
@@ -80,6 +80,9 @@ public sealed partial class ProgramVerifier
                 throw Reject(DiagnosticCode.InvalidPointerArithmetic, pc, $"sign extension of pointer r{instruction.Src}", Describe(instruction.Src, source));
             return state.With(dst, RegisterState.FromScalar(ScalarArithmetic.Apply(info, Scalar.Unknown, source.Value)));
         }
+
+        if (target.Kind == RegisterKind.Arena || (source.Kind == RegisterKind.Arena && target.IsScalar))
+            return state.With(dst, ArenaArithmetic(pc, info, instruction, target, source));
 
         if (target.IsScalar && source.IsScalar)
         {

@@ -52,6 +52,7 @@ public sealed partial class ProgramVerifier
                 var value = Read(pc, state, instruction.Src);
                 if (value.IsPointer && Strict)
                     throw RejectStrict(DiagnosticCode.PointerLeak, pc, $"an atomic operation with pointer r{instruction.Src} stores its value as a number", Describe(instruction.Src, value));
+                CheckArenaAtomic(pc, info, instruction.Dst, pointer);
                 if (info.Operation == Operation.AtomicCmpXchg)
                     Read(pc, state, 0);
                 CheckAtomicOnStack(pc, state, instruction.Dst, pointer, instruction.Offset, size);
@@ -87,6 +88,7 @@ public sealed partial class ProgramVerifier
                 $"r{register} may be null here: it came from {OriginText(pointer)} and was not checked against 0", involved);
         }
 
+        NoteAccess(pc, register, pointer);
         if (atomic && pointer.Kind is RegisterKind.Context or RegisterKind.Packet or RegisterKind.PacketMeta)
             throw Reject(DiagnosticCode.InvalidContextAccess, pc, $"atomic operations on {pointer.Kind} memory are not allowed", involved);
         if (write && stored is { IsPointer: true } && Strict && pointer.Kind is not (RegisterKind.Stack or RegisterKind.Context))
@@ -104,6 +106,7 @@ public sealed partial class ProgramVerifier
                 if (write && pointer.ReadOnly)
                     throw Reject(DiagnosticCode.ReadOnlyWrite, pc, $"a write into map {pointer.Map?.Name}, which programs may only read", involved);
                 CheckRange(pc, register, pointer, offset, size, pointer.Size, $"the {pointer.Size}-byte value of map {pointer.Map?.Name}");
+                CheckNotSpinLock(pc, register, pointer, offset, size);
                 return (state, unknown);
 
             case RegisterKind.Memory:
@@ -140,6 +143,9 @@ public sealed partial class ProgramVerifier
 
             case RegisterKind.Context:
                 return (state, ContextAccess(pc, register, pointer, offset, size, kind, stored));
+
+            case RegisterKind.Arena:
+                return ArenaAccess(state, size);
 
             default:
                 throw Reject(DiagnosticCode.NotAPointer, pc, $"r{register} ({pointer.Kind}) cannot be dereferenced", involved);

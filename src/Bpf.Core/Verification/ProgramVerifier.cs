@@ -49,6 +49,8 @@ public sealed partial class ProgramVerifier
         try
         {
             verifier.CheckReachability();
+            verifier.CheckSpinLockMaps();
+            verifier.CheckArenaMaps();
             verifier.Explore();
         }
         catch (Rejection rejection)
@@ -56,7 +58,10 @@ public sealed partial class ProgramVerifier
             diagnostics.Add(rejection.Diagnostic);
         }
 
-        return new VerificationResult(diagnostics, verifier._processed, verifier._stored, verifier._pruned, verifier._log);
+        return new VerificationResult(diagnostics, verifier._processed, verifier._stored, verifier._pruned, verifier._log)
+        {
+            ArenaAccesses = verifier.ArenaAccesses,
+        };
     }
 
     /// <summary>A diagnostic on its way out of the instruction that found it.</summary>
@@ -175,7 +180,7 @@ public sealed partial class ProgramVerifier
         registers[Registers.FramePointer] = RegisterState.Pointer(RegisterKind.Stack);
         var sizes = ImmutableDictionary<int, long>.Empty;
         int nextId = 1;
-        if (_options.Type.Context is { } layout)
+        if (_options.Type.Context is not null || IsSyscallProgram)
         {
             registers[1] = RegisterState.Pointer(RegisterKind.Context);
         }

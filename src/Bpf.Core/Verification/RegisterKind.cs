@@ -25,4 +25,9 @@ public enum RegisterKind
     PacketMeta,
     /// <summary>A function of the program (for callbacks).</summary>
     Function,
+    /// <summary>
+    /// An arena pointer (<c>PTR_TO_ARENA</c>), made by <c>addr_space_cast(rX, 0, 1)</c>: any arithmetic
+    /// keeps it one, and loads and stores through it may use any offset (see docs/verifier.md, "Arenas").
+    /// </summary>
+    Arena,
 }

@@ -13,6 +13,13 @@ public sealed record VerificationResult(
     int StatesPruned,
     IReadOnlyList<string>? Log)
 {
+    /// <summary>
+    /// The instructions that load or store through arena pointers. Linux lets them use any offset and
+    /// absorbs faults on pages not allocated; this runtime cannot, so a program with such accesses runs
+    /// with run-time checks (<see cref="Runtime.BpfProgram.Prepare"/>).
+    /// </summary>
+    public IReadOnlyList<int> ArenaAccesses { get; init; } = [];
+
     /// <summary>True when the program is safe.</summary>
     public bool IsAccepted => Diagnostics.Count == 0;
 }

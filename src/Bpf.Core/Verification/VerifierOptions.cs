@@ -52,13 +52,13 @@ public sealed record VerifierOptions
     public static VerifierOptions For(ProgramImage image, Func<int, BtfLineInfo?>? sourceLines = null)
     {
         ArgumentNullException.ThrowIfNull(image);
-        return new VerifierOptions { Type = image.Type, Maps = image.Maps, Kfuncs = image.Kfuncs, SourceLines = sourceLines };
+        return new VerifierOptions { Type = image.Type, Maps = image.Maps, Kfuncs = image.Kfuncs, SourceLines = sourceLines, Section = image.Section };
     }
 
     /// <summary>The options for a program of an object: its image, source lines and section.</summary>
     public static VerifierOptions For(BpfProgram program)
     {
         ArgumentNullException.ThrowIfNull(program);
-        return For(program.Image, program.LineOf) with { Section = program.SectionName };
+        return For(program.Image, program.LineOf);
     }
 }

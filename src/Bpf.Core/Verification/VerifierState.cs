@@ -13,6 +13,9 @@ public sealed record VerifierState(
     ImmutableDictionary<int, int> References,
     int NextId)
 {
+    /// <summary>The <c>bpf_spin_lock</c> the path holds, or null (at most one, as in Linux).</summary>
+    public HeldSpinLock? Lock { get; init; }
+
     /// <summary>The innermost frame.</summary>
     public FrameState Current => Frames[^1];
 
@@ -37,7 +40,7 @@ public sealed record VerifierState(
     /// <summary>True when every state of <paramref name="other"/> is one this (explored) state allows.</summary>
     public bool Covers(VerifierState other)
     {
-        if (Frames.Length != other.Frames.Length || References.Count != other.References.Count)
+        if (Frames.Length != other.Frames.Length || References.Count != other.References.Count || Lock != other.Lock)
             return false;
         foreach (var (id, size) in ProvenSizes)
         {

@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Reflection.Emit;
 using Bpf.Jit.Lowering;
+using Bpf.Runtime.Aot;
 
 namespace Bpf.Jit.Emit;
 
@@ -124,4 +125,16 @@ public readonly struct CountingEmitter<TInner> : IILEmitter
         Metrics.Count(OpCodes.Castclass);
         _inner.EmitLoadConstant(value, type, invocationArgument);
     }
+
+    /// <inheritdoc/>
+    public void EmitLoadBoundAddress(BoundAddress what, ulong value, int invocationArgument)
+    {
+        // Counted as the immediate the in-process back end embeds, so that the JIT's figures (and
+        // where the planner splits) do not depend on which back end is being written.
+        Metrics.Count(OpCodes.Ldc_I8);
+        _inner.EmitLoadBoundAddress(what, value, invocationArgument);
+    }
+
+    /// <inheritdoc/>
+    public void MarkInstruction(int pc) => _inner.MarkInstruction(pc);
 }

@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Reflection.Emit;
 using Bpf.Jit.Lowering;
+using Bpf.Runtime.Aot;
 using Bpf.Runtime;
 
 namespace Bpf.Jit.Emit;
@@ -103,5 +104,13 @@ public readonly struct DynamicMethodEmitter : IILEmitter
         _il.Emit(OpCodes.Ldc_I4, index);
         _il.Emit(OpCodes.Ldelem_Ref);
         _il.Emit(OpCodes.Castclass, type);
+    }
+
+    /// <inheritdoc/>
+    public void EmitLoadBoundAddress(BoundAddress what, ulong value, int invocationArgument) => _il.Emit(OpCodes.Ldc_I8, (long)value);
+
+    /// <inheritdoc/>
+    public void MarkInstruction(int pc)
+    {
     }
 }

@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Reflection.Emit;
 using Bpf.Jit.Lowering;
+using Bpf.Runtime.Aot;
 
 namespace Bpf.Jit.Emit;
 
@@ -61,4 +62,22 @@ public interface IILEmitter
     /// <param name="type">The type the code uses it as.</param>
     /// <param name="invocationArgument">The index of the method's <see cref="Bpf.Runtime.Invocation"/> parameter.</param>
     void EmitLoadConstant(object value, Type type, int invocationArgument);
+
+    /// <summary>
+    /// Pushes a run-time address (a map's handle, the address of a map's value, an array map's
+    /// values, the arena's upper half) as an <c>int64</c>. In-process back ends embed
+    /// <paramref name="value"/> as an immediate; a back end that writes code to run elsewhere loads
+    /// what <paramref name="what"/> describes from a table bound when the program is instantiated.
+    /// </summary>
+    /// <param name="what">What the address is.</param>
+    /// <param name="value">Its value in this process.</param>
+    /// <param name="invocationArgument">The index of the method's <see cref="Bpf.Runtime.Invocation"/> parameter.</param>
+    void EmitLoadBoundAddress(BoundAddress what, ulong value, int invocationArgument);
+
+    /// <summary>
+    /// Says that the code of BPF instruction <paramref name="pc"/> starts here: back ends that
+    /// write debugging information map the IL from here on to the instruction (and its source
+    /// line); the others ignore it.
+    /// </summary>
+    void MarkInstruction(int pc);
 }

@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Reflection.Emit;
 using Bpf.Jit.Lowering;
+using Bpf.Runtime.Aot;
 
 namespace Bpf.Jit.Emit;
 
@@ -78,6 +79,16 @@ public readonly struct NullEmitter : IILEmitter
 
     /// <inheritdoc/>
     public void EmitLoadConstant(object value, Type type, int invocationArgument)
+    {
+    }
+
+    /// <inheritdoc/>
+    public void EmitLoadBoundAddress(BoundAddress what, ulong value, int invocationArgument)
+    {
+    }
+
+    /// <inheritdoc/>
+    public void MarkInstruction(int pc)
     {
     }
 }

@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Reflection.Emit;
 using System.Text;
 using Bpf.Jit.Lowering;
+using Bpf.Runtime.Aot;
 
 namespace Bpf.Jit.Emit;
 
@@ -98,4 +99,12 @@ public readonly struct TextEmitter : IILEmitter
         _ when type.IsByRef => TypeName(type.GetElementType()!) + "&",
         _ => type.Name,
     };
+
+    /// <inheritdoc/>
+    public void EmitLoadBoundAddress(BoundAddress what, ulong value, int invocationArgument) => Emit(OpCodes.Ldc_I8, (long)value);
+
+    /// <inheritdoc/>
+    public void MarkInstruction(int pc)
+    {
+    }
 }

@@ -3,6 +3,7 @@ using System.Reflection.Emit;
 using Bpf.Helpers;
 using Bpf.Isa;
 using Bpf.Jit.Emit;
+using Bpf.Runtime.Aot;
 using Bpf.Runtime.CompilerServices;
 
 namespace Bpf.Jit.Lowering;
@@ -291,6 +292,7 @@ internal sealed class MethodLowering<TEmitter>
             var before = _meter is null ? default : SlotCost.Of(_meter);
             if (_labels.TryGetValue(pc, out var label))
                 _il.MarkLabel(label);
+            _il.MarkInstruction(pc);
             LowerInstruction(pc, _code[pc], info);
             if (_meter is not null)
                 SlotCosts![pc - _method.Start] = SlotCost.Of(_meter) - before;
@@ -308,8 +310,8 @@ internal sealed class MethodLowering<TEmitter>
                 break;
             case Operation.AddressSpaceCast:
                 LdReg(insn.Src);
-                _il.Emit(OpCodes.Ldc_I8, (long)_plan.References.ArenaHigh);
-                _il.Emit(OpCodes.Call, RuntimeMembers.AddressSpaceCast);
+                _il.EmitLoadBoundAddress(BoundAddress.ArenaHigh, _plan.References.ArenaHigh, _invocation);
+                _il.Emit(OpCodes.Call, insn.Immediate == 1 ? RuntimeMembers.AddressSpaceCastToProgram : RuntimeMembers.AddressSpaceCast);
                 StReg(insn.Dst);
                 break;
             case <= Operation.Arsh:
@@ -352,7 +354,10 @@ internal sealed class MethodLowering<TEmitter>
                 LowerAtomic(pc, insn, info);
                 break;
             case Operation.LoadImm64:
-                _il.Emit(OpCodes.Ldc_I8, (long)_plan.References.Immediate64At(pc));
+                if (_plan.References.BoundAddressAt(pc) is { } address)
+                    _il.EmitLoadBoundAddress(address, _plan.References.Immediate64At(pc), _invocation);
+                else
+                    _il.Emit(OpCodes.Ldc_I8, (long)_plan.References.Immediate64At(pc));
                 StReg(insn.Dst);
                 break;
             case Operation.LoadPacketAbsolute:
@@ -655,7 +660,7 @@ internal sealed class MethodLowering<TEmitter>
         if (_checked)
             Ldarg(_invocation);
         LdReg(2);
-        _il.Emit(OpCodes.Ldc_I8, (long)array.ValuesAddress);
+        _il.EmitLoadBoundAddress(BoundAddress.ArrayValues(KnownMapIndex(pc, Registers.FirstArgument)), (ulong)array.ValuesAddress, _invocation);
         LdcI4(array.MaxEntries);
         LdcI4(array.Stride);
         if (_checked)
@@ -677,7 +682,14 @@ internal sealed class MethodLowering<TEmitter>
     /// before it (no jump lands in between) loaded it with an <c>lddw</c> of a map and nothing wrote
     /// the register since; otherwise null.
     /// </summary>
-    private Maps.BpfMap? KnownMap(int pc, int register)
+    private Maps.BpfMap? KnownMap(int pc, int register) =>
+        KnownMapLoad(pc, register) is { } load ? _plan.References.MapLoadedAt(load) : null;
+
+    /// <summary>The index (in the image's maps) of the map <see cref="KnownMap"/> finds.</summary>
+    private int KnownMapIndex(int pc, int register) => _code[KnownMapLoad(pc, register)!.Value].Immediate;
+
+    /// <summary>The <c>lddw</c> whose map <see cref="KnownMap"/> finds, or null.</summary>
+    private int? KnownMapLoad(int pc, int register)
     {
         for (int slot = pc; slot > _method.Start; )
         {
@@ -688,7 +700,7 @@ internal sealed class MethodLowering<TEmitter>
             var insn = _code[previous];
             if (info.Operation == Operation.LoadImm64 && insn.Dst == register)
             {
-                return _plan.References.MapLoadedAt(previous);
+                return _plan.References.MapLoadedAt(previous) is null ? null : previous;
             }
 
             bool writes = info.WritesDst && insn.Dst == register || info.WritesSrc && insn.Src == register

@@ -32,6 +32,7 @@ internal static class RuntimeMembers
     public static readonly MethodInfo FetchXor64 = Method(typeof(AtomicOperations), nameof(AtomicOperations.FetchXor64));
     public static readonly MethodInfo FetchXor32 = Method(typeof(AtomicOperations), nameof(AtomicOperations.FetchXor32));
     public static readonly MethodInfo AddressSpaceCast = Method(typeof(MapOperations), nameof(MapOperations.AddressSpaceCast));
+    public static readonly MethodInfo AddressSpaceCastToProgram = Method(typeof(MapOperations), nameof(MapOperations.AddressSpaceCastToProgram));
     public static readonly MethodInfo ArrayLookup = Method(typeof(MapOperations), nameof(MapOperations.ArrayLookup));
     public static readonly MethodInfo ArrayLookupChecked = Method(typeof(MapOperations), nameof(MapOperations.ArrayLookupChecked));
     public static readonly MethodInfo Callx = Method(typeof(CallSupport), nameof(CallSupport.Callx));

@@ -28,7 +28,7 @@ public class CommandTests
         Assert.That(ToolRun.Invoke("run", data).Out.Trim(), Is.EqualTo("0000000000000003"));
 
         string elf = dir.Write("prog.o", new TestElfWriter { Text = Bytes(Return(9)) }.Build());
-        Assert.That(ToolRun.Invoke("run", elf, "--unchecked").Out.Trim(), Is.EqualTo("0000000000000009"));
+        Assert.That(ToolRun.Invoke("run", elf, "--trusted").Out.Trim(), Is.EqualTo("0000000000000009"));
     }
 
     [Test]
@@ -164,7 +164,7 @@ public class CommandTests
     [TestCase(new[] { "run", "a", "--fast" }, 2, "unknown option '--fast'")]
     [TestCase(new[] { "run", "a", "--budget" }, 2, "--budget needs a value")]
     [TestCase(new[] { "run", "a", "--budget", "-5" }, 2, "positive number")]
-    [TestCase(new[] { "run", "a", "--unchecked", "--budget", "5" }, 2, "cannot be combined")]
+    [TestCase(new[] { "run", "a", "--trusted", "--budget", "5" }, 2, "cannot be combined")]
     [TestCase(new[] { "run", "a", "--engine", "nope" }, 2, "unknown engine 'nope'")]
     public void BadArgumentsAreUsageErrors(string[] args, int exitCode, string message)
     {

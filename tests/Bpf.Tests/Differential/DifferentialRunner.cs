@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text;
+using Bpf.Aot;
 using Bpf.Interpretation;
 using Bpf.Isa;
 using Bpf.Jit;
@@ -8,19 +9,23 @@ using Bpf.Runtime;
 
 namespace Bpf.Tests.Differential;
 
-/// <summary>The outcomes of one program on the reference interpreter and on the JIT.</summary>
+/// <summary>The outcomes of one program on the reference interpreter, the JIT and (when it ran) the AOT engine.</summary>
 /// <param name="Interpreter">The interpreter's outcome, the oracle.</param>
 /// <param name="Jit">The JIT's outcome.</param>
-public sealed record Comparison(Outcome Interpreter, Outcome Jit)
+/// <param name="Aot">The outcome of the code the AOT engine wrote, or null when the program did not run there.</param>
+public sealed record Comparison(Outcome Interpreter, Outcome Jit, Outcome? Aot = null)
 {
     /// <summary>True if the engines agree.</summary>
-    public bool Agree => Interpreter.Equals(Jit);
+    public bool Agree => Interpreter.Equals(Jit) && (Aot is null || Interpreter.Equals(Aot));
+
+    /// <summary>True if some engine's run was stopped by the budget.</summary>
+    public bool AnyBudgetExhausted => Interpreter.IsBudgetExhausted || Jit.IsBudgetExhausted || Aot is { IsBudgetExhausted: true };
 }
 
 /// <summary>
-/// Runs programs on the reference interpreter and on the JIT with the same options, each on its
-/// own copy of the same input, and explains disagreements: the seed, the listing, both outcomes,
-/// and a shrunk program that still disagrees.
+/// Runs programs on the reference interpreter, the JIT and the AOT engine with the same options,
+/// each on its own copy of the same input, and explains disagreements: the seed, the listing, the
+/// outcomes, and a shrunk program that still disagrees.
 /// </summary>
 public sealed class DifferentialRunner
 {
@@ -43,15 +48,28 @@ public sealed class DifferentialRunner
     /// <summary>How many bytes at the end of the input are read-only.</summary>
     public int ReadOnlyTail { get; }
 
-    /// <summary>Runs <paramref name="bytecode"/> on both engines, each on a fresh copy of <paramref name="input"/>.</summary>
-    public Comparison Compare(Bytecode bytecode, byte[] input) => Compare(bytecode, input, Options);
+    /// <summary>Runs <paramref name="bytecode"/> on every engine, each on a fresh copy of <paramref name="input"/>.</summary>
+    /// <param name="bytecode">The program.</param>
+    /// <param name="input">Its input.</param>
+    /// <param name="withAot">
+    /// False to leave out the AOT engine, whose assembly per program costs about twice the JIT's
+    /// compilation: the random tests run every tenth program there (see <see cref="RunsOnAot"/>).
+    /// </param>
+    public Comparison Compare(Bytecode bytecode, byte[] input, bool withAot = true) => Compare(bytecode, input, Options, withAot);
 
-    /// <summary>Runs two prepared programs (the interpreter's and the JIT's), each on a fresh copy of <paramref name="input"/>.</summary>
-    public static Comparison Compare(BpfExecutable interpreter, BpfExecutable jit, byte[] input)
+    /// <summary>
+    /// Whether the random tests run the program of <paramref name="seed"/> on the AOT engine too:
+    /// every tenth, which keeps the suite within its time while the AOT code still meets thousands
+    /// of programs of every generator.
+    /// </summary>
+    public static bool RunsOnAot(int seed) => seed % 10 == 0;
+
+    /// <summary>Runs prepared programs (the interpreter's, the JIT's and optionally the AOT engine's), each on a fresh copy of <paramref name="input"/>.</summary>
+    public static Comparison Compare(BpfExecutable interpreter, BpfExecutable jit, byte[] input, BpfExecutable? aot = null)
     {
         ArgumentNullException.ThrowIfNull(interpreter);
         ArgumentNullException.ThrowIfNull(jit);
-        return new(Run(interpreter, input), Run(jit, input));
+        return new(Run(interpreter, input), Run(jit, input), aot is null ? null : Run(aot, input));
     }
 
     /// <summary>Runs <paramref name="bytecode"/> on one engine on a fresh copy of <paramref name="input"/>.</summary>
@@ -111,7 +129,7 @@ public sealed class DifferentialRunner
     {
         ArgumentNullException.ThrowIfNull(program);
         var bytecode = Bytecode.Create(program.Instructions);
-        var comparison = Compare(bytecode, program.Input);
+        var comparison = Compare(bytecode, program.Input, RunsOnAot(program.Seed));
         return comparison.Agree ? null : Explain(program, comparison, generatorDescription);
     }
 
@@ -121,9 +139,11 @@ public sealed class DifferentialRunner
         ArgumentNullException.ThrowIfNull(program);
         ArgumentNullException.ThrowIfNull(comparison);
         var text = new StringBuilder();
-        text.AppendLine($"The interpreter and the JIT disagree on seed {program.Seed} ({generatorDescription}; checked mode {(Options.Checked ? "on" : "off")}{(ReadOnlyTail > 0 ? $"; the last {ReadOnlyTail} input bytes read-only" : "")}).");
+        text.AppendLine($"The engines disagree on seed {program.Seed} ({generatorDescription}; checked mode {(Options.Checked ? "on" : "off")}{(ReadOnlyTail > 0 ? $"; the last {ReadOnlyTail} input bytes read-only" : "")}).");
         text.AppendLine($"  interpreter: {comparison.Interpreter}");
         text.AppendLine($"  jit:         {comparison.Jit}");
+        if (comparison.Aot is not null)
+            text.AppendLine($"  aot:         {comparison.Aot}");
         text.AppendLine($"  input:       {Outcome.Hex(program.Input)}");
 
         var shrunk = ProgramShrinker.Shrink(program.Instructions, candidate => StillDisagrees(candidate, program.Input), TimeSpan.FromSeconds(30));
@@ -134,6 +154,8 @@ public sealed class DifferentialRunner
             text.AppendLine($"Shrunk to {shrunk.Length} of {program.Instructions.Length} slots, still disagreeing:");
             text.AppendLine($"  interpreter: {again.Interpreter}");
             text.AppendLine($"  jit:         {again.Jit}");
+            if (again.Aot is not null)
+                text.AppendLine($"  aot:         {again.Aot}");
             text.Append(ProgramListing.Format(shrunk));
             text.AppendLine();
             text.AppendLine("The shrunk program as assembly (Assembler.Assemble reads it back):");
@@ -146,8 +168,11 @@ public sealed class DifferentialRunner
         return text.ToString();
     }
 
-    private Comparison Compare(Bytecode bytecode, byte[] input, ExecutionOptions options) =>
-        new(Run(InterpreterEngine.Instance, bytecode, input, options, ReadOnlyTail), Run(JitEngine.Instance, bytecode, input, options, ReadOnlyTail));
+    private Comparison Compare(Bytecode bytecode, byte[] input, ExecutionOptions options, bool withAot = true) =>
+        new(
+            Run(InterpreterEngine.Instance, bytecode, input, options, ReadOnlyTail),
+            Run(JitEngine.Instance, bytecode, input, options, ReadOnlyTail),
+            withAot ? Run(AotEngine.Instance, bytecode, input, options, ReadOnlyTail) : null);
 
     /// <summary>
     /// Whether a shrunk candidate still shows a disagreement worth reporting. Candidates may loop
@@ -169,7 +194,7 @@ public sealed class DifferentialRunner
             return false;
 
         var comparison = Options.Checked ? Compare(candidate, input, guarded) : Compare(candidate, input, Options);
-        return !comparison.Agree && !comparison.Interpreter.IsBudgetExhausted && !comparison.Jit.IsBudgetExhausted;
+        return !comparison.Agree && !comparison.AnyBudgetExhausted;
     }
 
     /// <summary>Runs <paramref name="run"/> with the stack 2 KiB deeper (and so the interpreter's frames elsewhere).</summary>

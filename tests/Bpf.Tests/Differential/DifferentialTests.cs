@@ -6,8 +6,8 @@ using Bpf.Runtime;
 namespace Bpf.Tests.Differential;
 
 /// <summary>
-/// The JIT against the reference interpreter on random programs from the
-/// <see cref="RandomProgramGenerator"/>: each program runs on both engines, each on a fresh copy
+/// The JIT (and, for every tenth program, the AOT engine) against the reference interpreter on
+/// random programs from the <see cref="RandomProgramGenerator"/>: each program runs on the engines, each on a fresh copy
 /// of the same input, and they must agree on r0 and the final input memory, or on the trap (kind
 /// and instruction index). A disagreement fails with the seed, the program's listing, both
 /// outcomes and a shrunk program.
@@ -90,7 +90,7 @@ public sealed class DifferentialTests
     {
         var generator = new RandomProgramGenerator(GeneratorOptions.InBounds);
         var helpers = DifferentialHelpers.CreateRegistry();
-        var runner = new DifferentialRunner(new ExecutionOptions { Checked = false, Helpers = helpers });
+        var runner = new DifferentialRunner(new ExecutionOptions { Safety = ProgramSafety.Trusted, Helpers = helpers });
         var guard = new ExecutionOptions { Helpers = helpers };
         var tally = new Tally();
         for (int seed = firstSeed; seed < firstSeed + count; seed++)
@@ -144,7 +144,7 @@ public sealed class DifferentialTests
     private static Comparison CompareOrFail(DifferentialRunner runner, GeneratedProgram program, string generator)
     {
         var bytecode = Bytecode.Create(program.Instructions);
-        var comparison = runner.Compare(bytecode, program.Input);
+        var comparison = runner.Compare(bytecode, program.Input, DifferentialRunner.RunsOnAot(program.Seed));
         if (!comparison.Agree)
             Assert.Fail(runner.Explain(program, comparison, $"GeneratorOptions.{generator}"));
         if (comparison.Interpreter.Kind == OutcomeKind.Failed || comparison.Interpreter.IsBudgetExhausted)

@@ -1,5 +1,6 @@
 using Bpf.Interpretation;
 using Bpf.Isa;
+using Bpf.Aot;
 using Bpf.Jit;
 using Bpf.Jit.Lowering;
 using Bpf.Runtime;
@@ -8,7 +9,7 @@ namespace Bpf.Tests.Differential;
 
 /// <summary>
 /// Large generated programs (3,000 to 30,000 instructions, alone or with large subprograms),
-/// which the JIT must split into region methods: the interpreter and the JIT must agree on them
+/// which the JIT must split into region methods: the interpreter, the JIT and the AOT engine (same split, written with Cecil) must agree on them
 /// as on small ones. Each test first checks that the program really is split and that jumps
 /// cross region boundaries forward and backward, so that it keeps testing what it says it does.
 /// </summary>
@@ -35,7 +36,7 @@ public sealed class LargeProgramTests
     public void UncheckedModeAgreesOnInBoundsPrograms(int length, int subprograms, int seed)
     {
         var helpers = DifferentialHelpers.CreateRegistry();
-        RunAndCompare(GeneratorOptions.Large(length, subprograms, inBounds: true), seed, new ExecutionOptions { Checked = false, Helpers = helpers });
+        RunAndCompare(GeneratorOptions.Large(length, subprograms, inBounds: true), seed, new ExecutionOptions { Safety = ProgramSafety.Trusted, Helpers = helpers });
     }
 
     private static void RunAndCompare(GeneratorOptions generatorOptions, int seed, ExecutionOptions options)
@@ -60,6 +61,7 @@ public sealed class LargeProgramTests
         // Unchecked code that strays would crash the process: the checked interpreter vouches first.
         var guard = InterpreterEngine.Instance.Prepare(bytecode, options with { Checked = true });
         var interpreter = InterpreterEngine.Instance.Prepare(bytecode, options);
+        var aot = AotEngine.Instance.Prepare(bytecode, options);
         var random = new Random(seed);
         for (int i = 0; i < Inputs; i++)
         {
@@ -70,7 +72,7 @@ public sealed class LargeProgramTests
             var vouched = DifferentialRunner.Run(guard, input);
             Assert.That(vouched.Kind, Is.EqualTo(OutcomeKind.Returned), $"seed {seed}, input {i}: the large program {vouched.Summary}");
 
-            var comparison = DifferentialRunner.Compare(interpreter, jit, input);
+            var comparison = DifferentialRunner.Compare(interpreter, jit, input, aot);
             if (!comparison.Agree)
             {
                 var runner = new DifferentialRunner(options);

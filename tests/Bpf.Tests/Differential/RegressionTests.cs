@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using Bpf.Interpretation;
 using Bpf.Isa;
+using Bpf.Aot;
 using Bpf.Jit;
 using Bpf.Runtime;
 using static Bpf.Tests.Differential.InstructionRows;
@@ -14,7 +15,7 @@ namespace Bpf.Tests.Differential;
 [TestFixture]
 public sealed class RegressionTests
 {
-    private static readonly IBpfEngine[] s_engines = [InterpreterEngine.Instance, JitEngine.Instance];
+    private static readonly IBpfEngine[] s_engines = [InterpreterEngine.Instance, JitEngine.Instance, AotEngine.Instance];
 
     private static readonly OpcodeInfo CmpXchg32 = Atomics.Single(r => r.Operation == Operation.AtomicCmpXchg && r.AccessSize == 4);
     private static readonly OpcodeInfo FetchAdd64 = Atomics.Single(r => r.Operation == Operation.AtomicAdd && r.Fetch && r.AccessSize == 8);
@@ -170,7 +171,7 @@ public sealed class RegressionTests
         {
             foreach (var engine in s_engines)
             {
-                var outcome = DifferentialRunner.Run(engine, bytecode, input, new ExecutionOptions { Checked = isChecked });
+                var outcome = DifferentialRunner.Run(engine, bytecode, input, new ExecutionOptions { Safety = isChecked ? ProgramSafety.Checked : ProgramSafety.Trusted });
                 Assert.That(outcome.Summary, Is.EqualTo(Outcome.Returned(r0, memory).Summary), $"{engine.Name}, checked {isChecked}");
                 Assert.That(outcome.Memory, Is.EqualTo(memory), $"{engine.Name}, checked {isChecked}: memory");
             }

@@ -13,7 +13,7 @@ internal static class HelperPrograms
     public static ExecutionOptions Checked => ExecutionOptions.Default;
 
     /// <summary>The options of a caller that vouches for its programs.</summary>
-    public static ExecutionOptions Unchecked { get; } = ExecutionOptions.Default with { Checked = false };
+    public static ExecutionOptions Unchecked { get; } = ExecutionOptions.Default with { Safety = ProgramSafety.Trusted };
 
     /// <summary>Assembles and runs <paramref name="source"/> on <paramref name="engine"/> with r1 = <paramref name="memory"/>.</summary>
     public static ulong Run(string engine, string source, byte[]? memory = null, ExecutionOptions? options = null,

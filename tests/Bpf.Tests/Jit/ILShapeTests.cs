@@ -8,7 +8,7 @@ namespace Bpf.Tests.Jit;
 public sealed class ILShapeTests
 {
     private static string IL(string source, bool isChecked) =>
-        JitCompiler.DumpIL(Assembler.Assemble(source), ExecutionOptions.Default with { Checked = isChecked });
+        JitCompiler.DumpIL(Assembler.Assemble(source), ExecutionOptions.Default with { Safety = isChecked ? ProgramSafety.Checked : ProgramSafety.Trusted });
 
     [Test]
     public void UncheckedLoadsAndStoresAreUnalignedPointerAccessesWithoutChecks()

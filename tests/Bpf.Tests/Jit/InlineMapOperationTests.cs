@@ -47,7 +47,7 @@ public sealed class InlineMapOperationTests
     {
         using var map = Counters();
         var image = new ProgramImage(Assembler.Assemble(CountHits), [map]);
-        var options = s_options with { Checked = isChecked };
+        var options = s_options with { Safety = isChecked ? ProgramSafety.Checked : ProgramSafety.Trusted };
         var jit = JitEngine.Instance.Prepare(image, options);
         var interpreter = InterpreterEngine.Instance.Prepare(image, options);
 

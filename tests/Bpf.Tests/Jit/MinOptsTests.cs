@@ -22,10 +22,10 @@ public sealed class MinOptsTests
     {
         var program = LargeProgram.CountingLoop(16_000, Iterations);
         Assert.That(program.Length, Is.GreaterThanOrEqualTo(10_000));
-        var plan = ProgramPlan.Create(program, ExecutionOptions.Default with { Checked = isChecked });
+        var plan = ProgramPlan.Create(program, ExecutionOptions.Default with { Safety = isChecked ? ProgramSafety.Checked : ProgramSafety.Trusted });
         Assert.That(plan.Methods, Has.Count.GreaterThan(3), "the program must be split for the test to mean something");
 
-        var (output, summary) = RunWithJitSummary(program.ToBytes(), isChecked ? [] : ["--unchecked"]);
+        var (output, summary) = RunWithJitSummary(program.ToBytes(), isChecked ? [] : ["--trusted"]);
         var ours = summary.Where(line => line.Contains(":bpf_", StringComparison.Ordinal)).ToList();
 
         Assert.Multiple(() =>
@@ -41,7 +41,7 @@ public sealed class MinOptsTests
     public void ControlWithoutSplittingTheSummaryReportsMinOpts()
     {
         var program = LargeProgram.CountingLoop(16_000, Iterations);
-        var (output, summary) = RunWithJitSummary(program.ToBytes(), ["--unchecked", "--no-split"]);
+        var (output, summary) = RunWithJitSummary(program.ToBytes(), ["--trusted", "--no-split"]);
         var main = summary.Where(line => line.Contains(":bpf_main(", StringComparison.Ordinal)).ToList();
         Assert.Multiple(() =>
         {

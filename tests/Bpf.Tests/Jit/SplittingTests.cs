@@ -19,7 +19,7 @@ public sealed class SplittingTests
     {
         const int iterations = 7;
         var program = LargeProgram.CountingLoop(length, iterations);
-        var options = ExecutionOptions.Default with { Checked = isChecked, InstructionBudget = 100L * length };
+        var options = ExecutionOptions.Default with { Safety = isChecked ? ProgramSafety.Checked : ProgramSafety.Trusted, InstructionBudget = 100L * length };
         var jitted = JitCompiler.Compile(program, options);
 
         Assert.Multiple(() =>

@@ -75,7 +75,11 @@ internal sealed unsafe partial class KernelObject : IDisposable
                 return null;
         }
 
-        using var loaded = TryLoad(path, out string refused, o => o.LoadOnly(program));
+        using var loaded = TryLoad(path, out string refused, o =>
+        {
+            o.LoadOnly(program);
+            o.PlaceArenas();
+        });
         whyNot = refused;
         return loaded is not null;
     }
@@ -85,6 +89,25 @@ internal sealed unsafe partial class KernelObject : IDisposable
     {
         for (nint each = bpf_object__next_program(_object, 0); each != 0; each = bpf_object__next_program(_object, each))
             bpf_program__set_autoload(each, Marshal.PtrToStringUTF8(bpf_program__name(each)) == program);
+    }
+
+    /// <summary>
+    /// Gives every arena map without an address one (<c>map_extra</c>) before loading: Linux refuses
+    /// programs that use an arena whose user address is set neither so nor by an <c>mmap</c>, which the
+    /// system's libbpf (1.1, older than arenas) does not do.
+    /// </summary>
+    public void PlaceArenas()
+    {
+        const int ArenaType = 33;
+        ulong address = 1UL << 32;
+        for (nint map = bpf_object__next_map(_object, 0); map != 0; map = bpf_object__next_map(_object, map))
+        {
+            if (bpf_map__type(map) == ArenaType && bpf_map__map_extra(map) == 0)
+            {
+                Check(bpf_map__set_map_extra(map, address), $"placing arena {Marshal.PtrToStringUTF8(bpf_map__name(map))}");
+                address += 1UL << 32;
+            }
+        }
     }
 
     /// <summary>Sets a map's initial value before loading (for <c>.rodata</c> configuration; libbpf names it <c>OBJ.rodata</c>, matched by suffix).</summary>
@@ -229,6 +252,15 @@ internal sealed unsafe partial class KernelObject : IDisposable
 
     [LibraryImport(LibBpf)]
     private static partial nint bpf_map__name(nint map);
+
+    [LibraryImport(LibBpf)]
+    private static partial int bpf_map__type(nint map);
+
+    [LibraryImport(LibBpf)]
+    private static partial ulong bpf_map__map_extra(nint map);
+
+    [LibraryImport(LibBpf)]
+    private static partial int bpf_map__set_map_extra(nint map, ulong extra);
 
     [LibraryImport(LibBpf)]
     private static partial nint bpf_object__next_program(nint obj, nint previous);

@@ -21,7 +21,7 @@ public sealed class ArenaKfuncTests(string engine)
     ];
 
     private BpfExecutable Prepare(string source, BpfMap arena, bool isChecked = true) =>
-        Engines.Get(engine).Prepare(new ProgramImage(Assembler.Assemble(source), [arena], s_kfuncs), ExecutionOptions.Default with { Checked = isChecked });
+        Engines.Get(engine).Prepare(new ProgramImage(Assembler.Assemble(source), [arena], s_kfuncs), ExecutionOptions.Default with { Safety = isChecked ? ProgramSafety.Checked : ProgramSafety.Trusted });
 
     private static byte[] Address(ulong address) => BitConverter.GetBytes(address);
 

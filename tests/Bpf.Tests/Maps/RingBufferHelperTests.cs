@@ -13,7 +13,7 @@ public sealed class RingBufferHelperTests(string engine)
     private const ulong EINVAL = unchecked((ulong)-22L);
 
     private BpfExecutable Prepare(string source, RingBufferMap ring, bool isChecked = true) =>
-        Engines.Get(engine).Prepare(new ProgramImage(Assembler.Assemble(source), [ring]), ExecutionOptions.Default with { Checked = isChecked });
+        Engines.Get(engine).Prepare(new ProgramImage(Assembler.Assemble(source), [ring]), ExecutionOptions.Default with { Safety = isChecked ? ProgramSafety.Checked : ProgramSafety.Trusted });
 
     private ulong Run(string source, RingBufferMap ring, byte[]? memory = null, bool isChecked = true) =>
         Prepare(source, ring, isChecked).Run(memory ?? []);

@@ -126,7 +126,7 @@ public sealed class CheckedModeTests(string engine)
     [Test]
     public void UncheckedModeRunsTheSameProgramsWithoutChecks()
     {
-        var options = ExecutionOptions.Default with { Checked = false };
+        var options = ExecutionOptions.Default with { Safety = ProgramSafety.Trusted };
         var memory = new byte[16];
         ulong result = Engines.Prepare(engine, """
             stdw [%r10-8], 40

@@ -1,3 +1,4 @@
+using Bpf.Aot;
 using Bpf.Interpretation;
 using Bpf.Isa;
 using Bpf.Jit;
@@ -9,13 +10,14 @@ namespace Bpf.Tests.Runtime;
 internal static class Engines
 {
     /// <summary>The engines by name, for <c>TestFixtureSource</c>.</summary>
-    public static readonly string[] Names = [InterpreterEngine.EngineName, JitEngine.EngineName];
+    public static readonly string[] Names = [InterpreterEngine.EngineName, JitEngine.EngineName, AotEngine.EngineName];
 
     /// <summary>The engine called <paramref name="name"/>.</summary>
     public static IBpfEngine Get(string name) => name switch
     {
         InterpreterEngine.EngineName => InterpreterEngine.Instance,
         JitEngine.EngineName => JitEngine.Instance,
+        AotEngine.EngineName => AotEngine.Instance,
         _ => throw new ArgumentException($"no engine {name}", nameof(name)),
     };
 

@@ -247,6 +247,20 @@ public sealed class ReferenceSemanticsTests(string engine)
     }
 
     [Test]
+    public void AddressSpaceCastToTheProgramKeepsOffsetZeroAsTheArenasFirstPage()
+    {
+        // Linux's cast_kern keeps the lower 32 bits and accesses the arena's start plus them: offset 0
+        // is the first page, not null. The other direction keeps 0 as null.
+        using var arena = new TestArena(0x0000_7f12_0000_0000);
+        ulong result = Run("""
+            mov %r1, 0
+            addr_space_cast %r0, %r1, 0, 1
+            exit
+            """, new([arena]));
+        Assert.That(result, Is.EqualTo(0x0000_7f12_0000_0000UL));
+    }
+
+    [Test]
     public void AddressSpaceCastWithoutAnArenaIsRejected() =>
         Assert.Throws<UnresolvedReferenceException>(() => Run("addr_space_cast %r0, %r1, 0, 1\nexit", new()));
 

@@ -19,6 +19,7 @@ public class VerifierObjectTests
     [TestCase("ringbuf_events")]
     [TestCase("tail_calls")]
     [TestCase("loops")]
+    [TestCase("arena")]
     public void SamplesAreAccepted(string sample)
     {
         using var obj = BpfObject.Load(RepositoryFiles.SampleObject(sample));
@@ -79,6 +80,16 @@ public class VerifierObjectTests
         using var obj = BpfObject.Load(path);
         // The kernel loads as root, so the comparison is with the privileged policy.
         Assert.That(Verify(obj.Programs[name], VerifierPolicy.Privileged).IsAccepted, Is.EqualTo(kernel), kernel ? "the kernel accepts it" : "the kernel rejects it");
+    }
+
+    [TestCase("arena", "record_length")]
+    public void SampleVerdictsAgreeWithTheKernel(string sample, string program)
+    {
+        string path = RepositoryFiles.SampleObject(sample);
+        var kernel = KernelObject.Accepts(path, program, out string whyNot) ?? throw new IgnoreException(whyNot);
+        Assert.That(kernel, Is.True, "the kernel accepts the sample");
+        using var obj = BpfObject.Load(path);
+        Assert.That(Verify(obj.Programs[program]).IsAccepted, Is.True);
     }
 
     [TestCase("interpreter")]
