@@ -144,12 +144,13 @@ public class VerifierLockAndArenaTests
     [Test]
     public void AnAcquiredReferenceIsReleasedOnce()
     {
-        // 0: mov, 1: call, 2: jeq, 3: store (r1 is clobbered: uninitialized), so store r0's own value.
+        // 0: mov, 1: call, 2: jeq, 3: store (r1 is clobbered: uninitialized), so store a constant
+        // (r0's own value would be a pointer leak under the default, strict policy).
         string safe = """
             mov %r1, 7
             call kfunc 0
             jeq %r0, 0, +4
-            stxdw [%r0+8], %r0
+            stdw [%r0+8], 7
             mov %r1, %r0
             call kfunc 1
             mov %r0, 0
@@ -162,7 +163,7 @@ public class VerifierLockAndArenaTests
             mov %r1, 7
             call kfunc 0
             jeq %r0, 0, +1
-            stxdw [%r0+8], %r0
+            stdw [%r0+8], 7
             mov %r0, 2
             exit
             """;
@@ -198,7 +199,7 @@ public class VerifierLockAndArenaTests
     [Test]
     public void AcquiredMemoryHasThePrototypesSize()
     {
-        var overrun = VerifyKfuncs(AcquireAndCheck.Replace("[%r0+8], %r1", "[%r0+16], %r0") + "mov %r1, %r0\ncall kfunc 1\nmov %r0, 2\nexit").Diagnostics.Single();
+        var overrun = VerifyKfuncs(AcquireAndCheck.Replace("stxdw [%r0+8], %r1", "stdw [%r0+16], 7", StringComparison.Ordinal) + "mov %r1, %r0\ncall kfunc 1\nmov %r0, 2\nexit").Diagnostics.Single();
         Assert.That((overrun.Code, overrun.Instruction), Is.EqualTo((DiagnosticCode.OutOfBounds, 3)), overrun.ToString());
     }
 
