@@ -76,8 +76,8 @@ public sealed partial class ProgramVerifier
         {
             if (stored is { IsPointer: true } && (size != 8 || slot % 8 != 0))
                 throw Reject(DiagnosticCode.InvalidPointerArithmetic, pc, $"a pointer stored with a {size}-byte store at fp{slot} would be cut (spill pointers with 8-byte aligned stores)", involved);
-            if (stored is { Kind: RegisterKind.Stack } frameAddress && pointer.Frame < state.Frames.Length - 1 && frameAddress.Frame == state.Frames.Length - 1)
-                throw Reject(DiagnosticCode.PointerLeak, pc, "a pointer into this function's frame stored in its caller's frame would outlive the call", involved);
+            if (stored is { Kind: RegisterKind.Stack } && pointer.Frame != state.Frames.Length - 1)
+                throw Reject(DiagnosticCode.PointerLeak, pc, "a stack pointer stored in a caller's frame could outlive the frame it points to (Linux refuses to spill stack pointers there)", involved);
             bool spill = size == 8 && slot % 8 == 0 && stored is not null;
             if (!spill && Strict && FirstSpilledPointer(frame.Stack, slot, slot + size) is { } corrupted)
             {

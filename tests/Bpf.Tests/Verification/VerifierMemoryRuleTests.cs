@@ -401,6 +401,8 @@ public class VerifierMemoryRuleTests
         yield return Case("1-byte read at any variable stack offset", BothSlotsWritten + Random + "and %r0, 15\nmov %r1, %r10\nadd %r1, -16\nadd %r1, %r0\nldxb %r0, [%r1+0]\nexit", true);
         yield return Case("1-byte read of a spilled pointer", "stxdw [%r10-8], %r10\nldxb %r0, [%r10-8]\nexit", false);
         yield return Case("stack pointer stored in the caller's frame", "mov %r1, %r10\nadd %r1, -8\ncall local f\nmov %r0, 0\nexit\nf:\nmov %r2, %r10\nstxdw [%r1+0], %r2\nmov %r0, 0\nexit", false);
+        yield return Case("caller's stack pointer stored in the caller's frame", "mov %r1, %r10\nadd %r1, -8\ncall local f\nmov %r0, 0\nexit\nf:\nstxdw [%r1+0], %r1\nmov %r0, 0\nexit", false);
+        yield return Case("caller's stack pointer stored in the callee's frame", "mov %r1, %r10\nadd %r1, -8\ncall local f\nmov %r0, 0\nexit\nf:\nstxdw [%r10-8], %r1\nmov %r0, 0\nexit", true);
         yield return Case("cgroup skb load of data", "ldxw %r2, [%r1+76]\nmov %r0, 1\nexit", true, BpfProgramKind.CgroupSkb);
         yield return Case("cgroup skb load of data_meta", "ldxw %r2, [%r1+140]\nmov %r0, 1\nexit", false, BpfProgramKind.CgroupSkb);
         yield return Case("cgroup skb store to mark", "stw [%r1+8], 1\nmov %r0, 1\nexit", true, BpfProgramKind.CgroupSkb);
