@@ -68,6 +68,14 @@ public sealed record ExecutionOptions
     /// </summary>
     public Verification.ProvenFacts? Facts { get; init; }
 
+    /// <summary>
+    /// The verifier's policy when a program must be verified (not <see cref="Checked"/>):
+    /// <see cref="Verification.VerifierPolicy.Strict"/> by default (no reads of stack the program did
+    /// not write, since unchecked frames are not cleared; no pointers escaping to the host), or
+    /// <see cref="Verification.VerifierPolicy.Privileged"/> for Linux's rules for root.
+    /// </summary>
+    public Verification.VerifierPolicy VerifierPolicy { get; init; } = Verification.VerifierPolicy.Strict;
+
     /// <summary>The helpers programs may call, by number.</summary>
     public HelperRegistry Helpers { get; init; } = HelperRegistry.Default;
 
