@@ -61,7 +61,9 @@ public static class AotAssemblyWriter
         var written = programs
             .Select(p => AotProgramWriter.Write(
                 type, p.Image,
-                new ExecutionOptions { Safety = options.Checked || verdicts[p.Name].ArenaAccesses.Count > 0 ? ProgramSafety.Checked : ProgramSafety.Trusted },
+                options.Checked || verdicts[p.Name].ArenaAccesses.Count > 0
+                    ? new ExecutionOptions { Safety = ProgramSafety.Checked }
+                    : new ExecutionOptions { Safety = ProgramSafety.Trusted, Facts = verdicts[p.Name].Facts },
                 JitOptions.Default, verdicts[p.Name].IsAccepted, AotNames.Identifier(p.Name) + "_"))
             .ToList();
 

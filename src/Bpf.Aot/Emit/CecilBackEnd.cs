@@ -134,6 +134,12 @@ public sealed class CecilBackEnd : IBackEnd<CecilEmitter>
         // The frame is localloc'd and every register is written before it is read: zeroing the
         // locals would only cost time (checked mode zeroes the frame itself).
         method.Body.InitLocals = false;
+
+        // CoreCLR would compile these at Tier0 first (about twice the code of the optimized
+        // version) and optimize them only after 30 calls; the JIT's DynamicMethods are optimized
+        // at their first call. AggressiveOptimization does the same here. NativeAOT compiles
+        // everything optimized anyway (crossgen2 leaves such methods to the JIT).
+        method.AggressiveOptimization = true;
         type.Methods.Add(method);
         return method;
     }

@@ -2,6 +2,7 @@ using Bpf.Cli.CommandLine;
 using Bpf.Cli.Input;
 using Bpf.Jit;
 using Bpf.Runtime;
+using Bpf.Verification;
 
 namespace Bpf.Cli.Commands;
 
@@ -28,12 +29,15 @@ internal sealed class RunCommand : Command
     private static readonly OptionSpec s_trusted = new("trusted", null,
         "Neither verify nor check: run at full speed. Only for programs you trust: an unsafe one can crash the tool.");
 
+    private static readonly OptionSpec s_privileged = new("privileged", null,
+        "Verify with Linux's rules for root instead of the strict policy (which also refuses reads of stack never written and pointers escaping to the host).");
+
     private static readonly OptionSpec s_noSplit = new("no-split", null,
         "Diagnostics (jit only): compile each function as one method even when it is too large for RyuJIT to optimize, so it runs with MinOpts.");
 
     public override CommandSpec Spec { get; } = new(
         "run", "Run a program and print r0.",
-        "FILE [--program NAME] [--mem HEXFILE | --packet FILE] [--repeat N] [--dump-maps] [--engine NAME] [--verify | --checked [--budget N] | --trusted] [--no-split]",
+        "FILE [--program NAME] [--mem HEXFILE | --packet FILE] [--repeat N] [--dump-maps] [--engine NAME] [--verify [--privileged] | --checked [--budget N] | --trusted] [--no-split]",
         """
         FILE is bytecode (binary), an ELF object, assembly text or a .data file. A raw program gets
         r1 = a writable copy of the memory and r2 = its length (both 0 without memory), and r0 is
@@ -48,7 +52,7 @@ internal sealed class RunCommand : Command
         they run in checked mode by default: every memory access is bounds-checked and the
         instruction budget stops runaway loops.
         """,
-        1, 1, [s_program, s_mem, s_packet, s_repeat, s_dumpMaps, CommonOptions.Engine, s_verify, s_checked, s_trusted,
+        1, 1, [s_program, s_mem, s_packet, s_repeat, s_dumpMaps, CommonOptions.Engine, s_verify, s_privileged, s_checked, s_trusted,
             CommonOptions.Budget(ExecutionOptions.DefaultInstructionBudget), s_noSplit]);
 
     public override int Execute(ParsedArguments args, ToolConsole console)
@@ -132,7 +136,15 @@ internal sealed class RunCommand : Command
         var chosen = safety ?? (isObject ? ProgramSafety.Verified : ProgramSafety.Checked);
         if (args.Has("budget") && chosen != ProgramSafety.Checked)
             throw new UsageException("--budget applies to checked mode, and the programs of object files are verified by default: add --checked", Spec.Name);
-        return new ExecutionOptions { Safety = chosen, InstructionBudget = budget };
+        bool privileged = args.Has(s_privileged.Name);
+        if (privileged && chosen != ProgramSafety.Verified)
+            throw new UsageException("--privileged is a verifier policy: it applies only when the program is verified", Spec.Name);
+        return new ExecutionOptions
+        {
+            Safety = chosen,
+            InstructionBudget = budget,
+            VerifierPolicy = privileged ? VerifierPolicy.Privileged : VerifierPolicy.Strict,
+        };
     }
 
     private static byte[] ReadPacket(string path)

@@ -35,7 +35,7 @@ public abstract class BpfExecutable
         GC.SuppressFinalize(this); // nothing to release until the references are taken
         image.Owner?.ThrowIfDisposed();
         if (options.Safety == ProgramSafety.Verified)
-            image.EnsureVerified();
+            image.EnsureVerified(options.VerifierPolicy);
         Image = image;
         Options = options;
         _owner = image.Owner;

@@ -81,7 +81,7 @@ public sealed class BpfProgram
             if (_image is null)
             {
                 lock (_owner.Gate)
-                    _image ??= new ProgramImage(Code, _maps, _kfuncs, _type, Name) { SourceLines = LineOf, Owner = _owner };
+                    _image ??= new ProgramImage(Code, _maps, _kfuncs, _type, Name) { SourceLines = LineOf, Owner = _owner, Section = SectionName };
             }
 
             return _image;
@@ -116,11 +116,13 @@ public sealed class BpfProgram
         _owner.FreezeReadOnlyData();
         if (options.Safety == ProgramSafety.Verified)
         {
-            if (Verify() is { IsAccepted: false } rejected)
+            if (Verify(options.VerifierPolicy) is { IsAccepted: false } rejected)
                 throw new VerificationException(Name, rejected.Diagnostics);
-            VerifyTailCallTargets();
-            if (Verify().ArenaAccesses.Count > 0)
-                options = options with { Safety = ProgramSafety.Checked };
+            VerifyTailCallTargets(options.VerifierPolicy);
+            // Arena accesses keep their run-time checks; everything else runs with what the verifier proved.
+            options = Verify(options.VerifierPolicy).ArenaAccesses.Count > 0
+                ? options with { Safety = ProgramSafety.Checked }
+                : options with { Facts = Verify(options.VerifierPolicy).Facts };
         }
 
         return Image.GetExecutable(engine, options);
@@ -132,18 +134,21 @@ public sealed class BpfProgram
     /// </summary>
     public VerificationResult Verify() => Image.Verify();
 
+    /// <summary>Runs the verifier on the program under <paramref name="policy"/> (see <see cref="ProgramImage.Verify(VerifierPolicy)"/>).</summary>
+    public VerificationResult Verify(VerifierPolicy policy) => Image.Verify(policy);
+
     /// <summary>
     /// Verifies the programs in the object's program arrays (the maps this program may reach), so that a verified program
     /// never reaches an unverified one by a tail call (Linux only lets loaded programs into them).
     /// </summary>
-    private void VerifyTailCallTargets()
+    private void VerifyTailCallTargets(VerifierPolicy policy)
     {
         foreach (var programs in _maps.OfType<ProgramArrayMap>())
         {
             if (programs.IsDisposed)
                 continue;
             for (int slot = 0; slot < programs.MaxEntries; slot++)
-                programs.TailCallTarget((ulong)slot)?.EnsureVerified();
+                programs.TailCallTarget((ulong)slot)?.EnsureVerified(policy);
         }
     }
 

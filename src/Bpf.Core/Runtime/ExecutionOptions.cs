@@ -59,6 +59,23 @@ public sealed record ExecutionOptions
     /// </summary>
     public long InstructionBudget { get; init; } = DefaultInstructionBudget;
 
+    /// <summary>
+    /// What the verifier proved about the program's instructions (<see cref="Verification.VerificationResult.Facts"/>),
+    /// which a compiler may use to leave out code for cases that cannot happen (a zero divisor, say).
+    /// Used only without checked mode and only for the very code the facts were proven for
+    /// (<see cref="Verification.ProvenFacts.AreFor"/>): a tail-called program prepared with its caller's
+    /// options does not get the caller's facts. <see cref="BpfProgram.Prepare"/> sets it.
+    /// </summary>
+    public Verification.ProvenFacts? Facts { get; init; }
+
+    /// <summary>
+    /// The verifier's policy when a program must be verified (not <see cref="Checked"/>):
+    /// <see cref="Verification.VerifierPolicy.Strict"/> by default (no reads of stack the program did
+    /// not write, since unchecked frames are not cleared; no pointers escaping to the host), or
+    /// <see cref="Verification.VerifierPolicy.Privileged"/> for Linux's rules for root.
+    /// </summary>
+    public Verification.VerifierPolicy VerifierPolicy { get; init; } = Verification.VerifierPolicy.Strict;
+
     /// <summary>The helpers programs may call, by number.</summary>
     public HelperRegistry Helpers { get; init; } = HelperRegistry.Default;
 

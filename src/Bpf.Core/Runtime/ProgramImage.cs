@@ -19,6 +19,7 @@ public sealed class ProgramImage
     private readonly Dictionary<(IBpfEngine, ExecutionOptions), BpfExecutable> _executables = new();
     private Bytecode? _executableCode;
     private VerificationResult? _verdict;
+    private VerificationResult? _privilegedVerdict;
 
     /// <summary>Binds <paramref name="code"/> to its maps and kfuncs.</summary>
     public ProgramImage(
@@ -68,29 +69,39 @@ public sealed class ProgramImage
     /// <summary>The object the image belongs to, or null for an image a host built; its programs refuse to run once it is disposed.</summary>
     internal BpfObject? Owner { get; init; }
 
-    /// <summary>True once the verifier has accepted the image (<see cref="Verify"/>).</summary>
-    public bool IsVerified => _verdict is { IsAccepted: true };
+    /// <summary>
+    /// The object section the program came from, when it refines the type's rules
+    /// (<see cref="VerifierOptions.Section"/>); null for images a host built.
+    /// </summary>
+    public string? Section { get; init; }
+
+    /// <summary>True once the verifier has accepted the image (<see cref="Verify()"/>) under some policy.</summary>
+    public bool IsVerified => _verdict is { IsAccepted: true } || _privilegedVerdict is { IsAccepted: true };
 
     /// <summary>
-    /// Runs the verifier on the image (once; the verdict is kept): its code as its type, maps and
-    /// kfuncs say, diagnostics with <see cref="SourceLines"/>.
+    /// Runs the verifier on the image under the strict policy (once; the verdict is kept): its code
+    /// as its type, maps and kfuncs say, diagnostics with <see cref="SourceLines"/>.
     /// </summary>
-    public VerificationResult Verify()
+    public VerificationResult Verify() => Verify(VerifierPolicy.Strict);
+
+    /// <summary>Runs the verifier on the image under <paramref name="policy"/> (once per policy; the verdicts are kept).</summary>
+    public VerificationResult Verify(VerifierPolicy policy)
     {
-        if (_verdict is null)
+        ref var verdict = ref policy == VerifierPolicy.Strict ? ref _verdict : ref _privilegedVerdict;
+        if (verdict is null)
         {
-            var result = ProgramVerifier.Verify(Code, VerifierOptions.For(this, SourceLines));
-            Interlocked.CompareExchange(ref _verdict, result, null);
+            var result = ProgramVerifier.Verify(Code, VerifierOptions.For(this, SourceLines) with { Policy = policy });
+            Interlocked.CompareExchange(ref verdict, result, null);
         }
 
-        return _verdict!;
+        return verdict!;
     }
 
-    /// <summary>Verifies the image and throws when the verifier rejects it.</summary>
+    /// <summary>Verifies the image under <paramref name="policy"/> and throws when the verifier rejects it.</summary>
     /// <exception cref="VerificationException">The verifier rejects the program.</exception>
-    public void EnsureVerified()
+    public void EnsureVerified(VerifierPolicy policy = VerifierPolicy.Strict)
     {
-        if (Verify() is { IsAccepted: false } rejected)
+        if (Verify(policy) is { IsAccepted: false } rejected)
             throw new VerificationException(Name, rejected.Diagnostics);
     }
 
@@ -108,10 +119,12 @@ public sealed class ProgramImage
         Owner?.ThrowIfDisposed();
         if (options.Safety == ProgramSafety.Verified)
         {
-            EnsureVerified();
-            // Arena accesses keep their run-time checks (see BpfProgram.Prepare).
-            if (Verify().ArenaAccesses.Count > 0)
-                options = options with { Safety = ProgramSafety.Checked };
+            EnsureVerified(options.VerifierPolicy);
+            // Arena accesses keep their run-time checks (see BpfProgram.Prepare); everything else
+            // runs with what the verifier proved.
+            options = Verify(options.VerifierPolicy).ArenaAccesses.Count > 0
+                ? options with { Safety = ProgramSafety.Checked }
+                : options with { Facts = Verify(options.VerifierPolicy).Facts };
         }
 
         lock (_executables)

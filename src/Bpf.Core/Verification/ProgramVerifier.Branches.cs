@@ -57,11 +57,12 @@ public sealed partial class ProgramVerifier
             return Step.Fork(pc + 1, fallState, target, takenState);
         }
 
-        if (left.IsPointer && right.IsPointer || _options.Unprivileged)
-        {
-            if (_options.Unprivileged && (left.IsPointer != right.IsPointer))
-                throw Reject(DiagnosticCode.PointerLeak, pc, "comparing a pointer with a number leaks the pointer's value", Describe(dst, left), Describe(src, right));
-        }
+        if (Strict && left.IsPointer != right.IsPointer)
+            throw RejectStrict(DiagnosticCode.PointerLeak, pc, "comparing a pointer with a number leaks the pointer's value", Describe(dst, left), Describe(src, right));
+        bool packets = left.Kind is RegisterKind.Packet or RegisterKind.PacketEnd or RegisterKind.PacketMeta
+            && right.Kind is RegisterKind.Packet or RegisterKind.PacketEnd or RegisterKind.PacketMeta;
+        if (Strict && left.IsPointer && right.IsPointer && !packets && (left.Kind != right.Kind || left.Frame != right.Frame || !ReferenceEquals(left.Map, right.Map)))
+            throw RejectStrict(DiagnosticCode.PointerLeak, pc, "comparing pointers into different memory reveals where that memory is", Describe(dst, left), Describe(src, right));
 
         return Step.Fork(pc + 1, state, target, state);
     }

@@ -32,7 +32,11 @@ public sealed partial class ProgramVerifier
                 continue;
             switch (argument.Kind())
             {
-                case HelperArgument.DontCare or HelperArgument.Anything:
+                case HelperArgument.DontCare:
+                    break;
+                case HelperArgument.Anything:
+                    if (value.IsPointer && Strict)
+                        throw RejectStrict(DiagnosticCode.PointerLeak, pc, $"{name}: r{register} is a pointer, and the helper would see its value as a number", Describe(register, value));
                     break;
                 case HelperArgument.Scalar or HelperArgument.ConstSize or HelperArgument.ConstSizeOrZero:
                     ScalarArgument(pc, state, register, name);
@@ -68,8 +72,13 @@ public sealed partial class ProgramVerifier
                     state = MemoryArgument(pc, state, register, 1, write: false, name, "the string");
                     break;
                 case HelperArgument.LongOutput or HelperArgument.IntOutput:
-                    state = MemoryArgument(pc, state, register, argument.Kind() == HelperArgument.LongOutput ? 8 : 4, write: true, name, "the result");
+                {
+                    int outputSize = argument.Kind() == HelperArgument.LongOutput ? 8 : 4;
+                    if (value.IsPointer)
+                        CheckAlignment(pc, register, value, 0, outputSize, atomic: true); // MEM_ALIGNED
+                    state = MemoryArgument(pc, state, register, outputSize, write: true, name, "the result");
                     break;
+                }
                 case HelperArgument.Context:
                     ContextArgument(pc, state, register, name);
                     break;
@@ -215,19 +224,8 @@ public sealed partial class ProgramVerifier
         if (pointer.Kind is not (RegisterKind.Stack or RegisterKind.MapValue or RegisterKind.Memory or RegisterKind.Packet))
             throw Reject(DiagnosticCode.InvalidHelperArgument, pc, $"{helper}: r{register} ({what}) must point to stack, map value, packet or memory", Describe(register, pointer));
         if (pointer.Kind != RegisterKind.Stack)
-            return Access(pc, state, register, pointer, 0, Math.Max(size, 1), write, write ? RegisterState.UnknownScalar : null).State;
-
-        if (!pointer.Value.IsConstant)
-            throw Reject(DiagnosticCode.OutOfBounds, pc, $"{helper}: r{register} ({what}) points to the stack at a variable offset", Describe(register, pointer));
-        long at = pointer.Offset + (long)pointer.Value.ConstantValue;
-        if (at < -StackState.FrameSize || at + size > 0)
-            throw Reject(DiagnosticCode.OutOfBounds, pc, $"{helper}: {what} ({size} bytes at fp{at}) is outside the stack frame", Describe(register, pointer));
-        var frame = state.Frames[pointer.Frame];
-        if (write)
-            return state.WithFrame(pointer.Frame, frame with { Stack = frame.Stack.Write((int)at, size, zero: false) });
-        if (!frame.Stack.IsInitialized((int)at, size))
-            throw Reject(DiagnosticCode.UninitializedStack, pc, $"{helper}: {what} ({size} bytes at fp{at}) was not fully written on this path", Describe(register, pointer));
-        return state;
+            return Access(pc, state, register, pointer, 0, Math.Max(size, 1), write ? ContextAccessKind.Store : ContextAccessKind.Load, write ? RegisterState.UnknownScalar : null, helperArgument: true).State;
+        return StackMemoryArgument(pc, state, register, pointer, size, write, helper, what);
     }
 
     /// <summary><c>bpf_loop</c> and <c>bpf_for_each_map_elem</c>: the callback runs as a function with the arguments the helper gives it.</summary>

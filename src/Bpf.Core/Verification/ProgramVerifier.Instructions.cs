@@ -18,6 +18,7 @@ public sealed partial class ProgramVerifier
         switch (info.Class)
         {
             case OpcodeClass.Alu or OpcodeClass.Alu64:
+                RecordFacts(pc, info, instruction, state);
                 return Step.Next(pc + 1, Arithmetic(pc, info, instruction, state));
             case OpcodeClass.Jmp or OpcodeClass.Jmp32:
                 return Jump(pc, info, instruction, state);
@@ -48,7 +49,11 @@ public sealed partial class ProgramVerifier
         if (info.Operation is Operation.Mov)
         {
             if (!info.Is64 && source.IsPointer)
+            {
+                if (Strict)
+                    throw RejectStrict(DiagnosticCode.PointerLeak, pc, $"a 32-bit copy of pointer r{instruction.Src} turns half of its value into a number", Describe(instruction.Src, source));
                 return state.With(dst, RegisterState.FromScalar(Scalar.Unknown.ZeroExtend32()));
+            }
             if (!info.Is64)
                 return state.With(dst, RegisterState.FromScalar(source.Value.ZeroExtend32()));
             if (source.IsScalar && info.UsesSourceRegister)
@@ -117,6 +122,8 @@ public sealed partial class ProgramVerifier
             throw Reject(DiagnosticCode.PossiblyNull, pc, $"arithmetic on a pointer that may be null{Origin(pointer)}; check it against 0 first", involved);
         if (pointer.Kind is RegisterKind.MapPointer or RegisterKind.PacketEnd or RegisterKind.Function)
             throw Reject(DiagnosticCode.InvalidPointerArithmetic, pc, $"arithmetic on {pointer.Kind} is not allowed", involved);
+        if (!add && pointer.Kind == RegisterKind.Stack)
+            throw Reject(DiagnosticCode.InvalidPointerArithmetic, pc, "subtraction from a stack pointer, which Linux refuses: add a negative number instead", involved);
 
         if (scalar.IsConstant)
         {
@@ -129,6 +136,14 @@ public sealed partial class ProgramVerifier
 
         if (pointer.Kind == RegisterKind.Context)
             throw Reject(DiagnosticCode.InvalidContextAccess, pc, "a variable offset on the context pointer: context fields must be accessed at constant offsets", involved);
+
+        // Linux's check_reg_sane_offset: the number must have bounds that keep the pointer's offset
+        // within BPF_MAX_VAR_OFF (raw input indexed below its length is checked at the access).
+        bool indexesInput = add && pointer.Kind == RegisterKind.Memory && pointer.Size < 0 && scalar.Below == pointer.Id;
+        if (!indexesInput && scalar.Value.SMin == long.MinValue)
+            throw Reject(DiagnosticCode.InvalidPointerArithmetic, pc, $"{info.Mnemonic} of a pointer and a number with no lower bound: check the number's range first", involved);
+        if (!indexesInput && scalar.Value.SMin is >= MaxPointerOffset or <= -MaxPointerOffset)
+            throw Reject(DiagnosticCode.InvalidPointerArithmetic, pc, $"{info.Mnemonic} of a pointer and a number of at least {scalar.Value.SMin} moves the pointer out of any object", involved);
 
         var variable = add
             ? ScalarArithmetic.Apply(s_add64, pointer.Value, scalar.Value)

@@ -18,7 +18,13 @@ public sealed partial class ProgramVerifier
             case Operation.Load or Operation.LoadSx or Operation.LoadAcquire:
             {
                 var pointer = Read(pc, state, instruction.Src);
-                var (after, loaded) = Access(pc, state, instruction.Src, pointer, instruction.Offset, size, write: false, stored: null);
+                var kind = info.Operation switch
+                {
+                    Operation.LoadSx => ContextAccessKind.SignExtendingLoad,
+                    Operation.LoadAcquire => ContextAccessKind.Atomic,
+                    _ => ContextAccessKind.Load,
+                };
+                var (after, loaded) = Access(pc, state, instruction.Src, pointer, instruction.Offset, size, kind, stored: null);
                 if (info.Operation == Operation.LoadSx && loaded.IsScalar)
                     loaded = RegisterState.FromScalar(loaded.Value.SignExtend(size * 8));
                 return after.With(instruction.Dst, loaded with { Origin = loaded.IsPointer ? loaded.Origin : pc });
@@ -28,30 +34,30 @@ public sealed partial class ProgramVerifier
             {
                 var pointer = Read(pc, state, instruction.Dst);
                 var value = Read(pc, state, instruction.Src);
-                return Access(pc, state, instruction.Dst, pointer, instruction.Offset, size, write: true, stored: value).State;
+                var kind = info.Operation == Operation.StoreRelease ? ContextAccessKind.Atomic : ContextAccessKind.Store;
+                return Access(pc, state, instruction.Dst, pointer, instruction.Offset, size, kind, stored: value).State;
             }
 
             case Operation.StoreImm:
             {
                 var pointer = Read(pc, state, instruction.Dst);
-                return Access(pc, state, instruction.Dst, pointer, instruction.Offset, size, write: true,
+                return Access(pc, state, instruction.Dst, pointer, instruction.Offset, size, ContextAccessKind.Store,
                     stored: RegisterState.Constant((ulong)(long)instruction.Immediate)).State;
             }
 
             default:
             {
-                // Atomic read-modify-write: the memory is read and written, and must not be the context or a pointer.
+                // Atomic read-modify-write: the memory is read and written, aligned, never the context or the packet.
                 var pointer = Read(pc, state, instruction.Dst);
                 var value = Read(pc, state, instruction.Src);
-                if (value.IsPointer)
-                    throw Reject(DiagnosticCode.PointerLeak, pc, $"an atomic operation with pointer r{instruction.Src}", Describe(instruction.Src, value));
-                if (pointer.Kind is RegisterKind.Context or RegisterKind.Packet)
-                    throw Reject(DiagnosticCode.InvalidContextAccess, pc, $"atomic operations on {pointer.Kind} memory are not allowed", Describe(instruction.Dst, pointer));
+                if (value.IsPointer && Strict)
+                    throw RejectStrict(DiagnosticCode.PointerLeak, pc, $"an atomic operation with pointer r{instruction.Src} stores its value as a number", Describe(instruction.Src, value));
                 CheckArenaAtomic(pc, info, instruction.Dst, pointer);
                 if (info.Operation == Operation.AtomicCmpXchg)
                     Read(pc, state, 0);
-                var (after, _) = Access(pc, state, instruction.Dst, pointer, instruction.Offset, size, write: false, stored: null);
-                after = Access(pc, after, instruction.Dst, pointer, instruction.Offset, size, write: true, stored: RegisterState.UnknownScalar).State;
+                CheckAtomicOnStack(pc, state, instruction.Dst, pointer, instruction.Offset, size);
+                var (after, _) = Access(pc, state, instruction.Dst, pointer, instruction.Offset, size, ContextAccessKind.Atomic, stored: null);
+                after = Access(pc, after, instruction.Dst, pointer, instruction.Offset, size, ContextAccessKind.Atomic, stored: RegisterState.UnknownScalar).State;
                 var result = RegisterState.FromScalar(size == 4 ? Scalar.Unknown.ZeroExtend32() : Scalar.Unknown);
                 if (info.Operation == Operation.AtomicCmpXchg)
                     return after.With(0, result);
@@ -63,12 +69,17 @@ public sealed partial class ProgramVerifier
     /// <summary>
     /// Checks one access of <paramref name="size"/> bytes at <paramref name="offset"/> from
     /// <paramref name="pointer"/> (register <paramref name="register"/>) and returns the state after
-    /// it and, for a read, what was read.
+    /// it and, for a read, what was read. <paramref name="stored"/> is the value written, null for
+    /// reads; <paramref name="kind"/> tells loads, sign-extending loads, stores and atomic operations
+    /// (read-modify-write, load-acquire, store-release) apart. Helpers' memory arguments pass
+    /// <paramref name="helperArgument"/>: Linux checks their bounds but not their alignment.
     /// </summary>
     private (VerifierState State, RegisterState Loaded) Access(int pc, VerifierState state, int register, RegisterState pointer, short offset,
-        int size, bool write, RegisterState? stored)
+        int size, ContextAccessKind kind, RegisterState? stored, bool helperArgument = false)
     {
         string involved = Describe(register, pointer);
+        bool write = stored is not null;
+        bool atomic = kind == ContextAccessKind.Atomic;
         if (pointer.IsScalar)
             throw Reject(DiagnosticCode.NotAPointer, pc, $"r{register} is a number, not a pointer: memory cannot be accessed through it", involved);
         if (pointer.MaybeNull)
@@ -78,14 +89,18 @@ public sealed partial class ProgramVerifier
         }
 
         NoteAccess(pc, register, pointer);
-        if (write && stored is { IsPointer: true } && _options.Unprivileged && pointer.Kind != RegisterKind.Stack)
-            throw Reject(DiagnosticCode.PointerLeak, pc, "storing a pointer into memory the host can read leaks its value", involved);
+        if (atomic && pointer.Kind is RegisterKind.Context or RegisterKind.Packet or RegisterKind.PacketMeta)
+            throw Reject(DiagnosticCode.InvalidContextAccess, pc, $"atomic operations on {pointer.Kind} memory are not allowed", involved);
+        if (write && stored is { IsPointer: true } && Strict && pointer.Kind is not (RegisterKind.Stack or RegisterKind.Context))
+            throw RejectStrict(DiagnosticCode.PointerLeak, pc, "storing a pointer into memory the host can read leaks its value", involved);
+        if (!helperArgument)
+            CheckAlignment(pc, register, pointer, offset, size, atomic);
 
-        var unknown = RegisterState.FromScalar(size == 8 ? Scalar.Unknown : Scalar.UnsignedRange(0, (1UL << (size * 8)) - 1));
+        var unknown = UnknownOfSize(size);
         switch (pointer.Kind)
         {
             case RegisterKind.Stack:
-                return StackAccess(pc, state, register, pointer, offset, size, write, stored);
+                return StackAccess(pc, state, register, pointer, offset, size, write, stored, atomic);
 
             case RegisterKind.MapValue:
                 if (write && pointer.ReadOnly)
@@ -127,7 +142,7 @@ public sealed partial class ProgramVerifier
             }
 
             case RegisterKind.Context:
-                return (state, ContextAccess(pc, register, pointer, offset, size, write, stored));
+                return (state, ContextAccess(pc, register, pointer, offset, size, kind, stored));
 
             case RegisterKind.Arena:
                 return ArenaAccess(state, size);
@@ -137,8 +152,8 @@ public sealed partial class ProgramVerifier
         }
     }
 
-    private bool PacketWritable => _options.Type.Kind is BpfProgramKind.Xdp or BpfProgramKind.SchedCls or BpfProgramKind.SchedAct
-        or BpfProgramKind.LwtXmit or BpfProgramKind.SkSkb;
+    /// <summary>Linux's <c>may_access_direct_pkt_data</c> for writes.</summary>
+    private bool PacketWritable => Rules.PacketAccess == PacketAccess.ReadWrite;
 
     private static string OriginText(RegisterState pointer) => pointer.Origin >= 0 ? $"instruction {pointer.Origin}" : "a helper";
 
@@ -153,84 +168,6 @@ public sealed partial class ProgramVerifier
             string range = pointer.Value.IsConstant ? $"offset {fixedStart + (long)pointer.Value.ConstantValue}" : $"offsets {low} to {(high == long.MaxValue ? "unbounded" : (high - size).ToString(System.Globalization.CultureInfo.InvariantCulture))}";
             throw Reject(DiagnosticCode.OutOfBounds, pc, $"access of {size} bytes at {range} of {what}", Describe(register, pointer));
         }
-    }
-
-    private (VerifierState State, RegisterState Loaded) StackAccess(int pc, VerifierState state, int register, RegisterState pointer,
-        short offset, int size, bool write, RegisterState? stored)
-    {
-        if (!pointer.Value.IsConstant)
-            throw Reject(DiagnosticCode.OutOfBounds, pc, $"a stack access at a variable offset through r{register}: use a constant offset", Describe(register, pointer));
-        long at = pointer.Offset + offset + (long)pointer.Value.ConstantValue;
-        if (at < -StackState.FrameSize || at + size > 0)
-            throw Reject(DiagnosticCode.OutOfBounds, pc, $"stack access of {size} bytes at fp{at}: the frame is fp-512 to fp-1", Describe(register, pointer));
-        int slot = (int)at;
-        var frame = state.Frames[pointer.Frame];
-        if (write)
-        {
-            if (stored is { IsPointer: true } && (size != 8 || slot % 8 != 0))
-                throw Reject(DiagnosticCode.InvalidPointerArithmetic, pc, $"a pointer stored with a {size}-byte store at fp{slot} would be cut (spill pointers with 8-byte aligned stores)", Describe(register, pointer));
-            var stack = size == 8 && slot % 8 == 0 && stored is { } value
-                ? frame.Stack.Spill(slot, value)
-                : frame.Stack.Write(slot, size, stored is { IsConstant: true } zero && zero.Value.ConstantValue == 0);
-            return (state.WithFrame(pointer.Frame, frame with { Stack = stack }), default);
-        }
-
-        if (size == 8 && frame.Stack.SpillAt(slot) is { } spilled)
-            return (state, spilled);
-        for (int i = 0; i < size; i++)
-        {
-            int slotStart = ((slot + i) >> 3) << 3;
-            if (frame.Stack.ByteAt(slot + i) == StackByte.Spill && frame.Stack.SpillAt(slotStart) is { IsPointer: true })
-                throw Reject(DiagnosticCode.InvalidPointerArithmetic, pc, $"a {size}-byte read of part of a pointer spilled at fp{slotStart}", Describe(register, pointer));
-        }
-
-        if (!frame.Stack.IsInitialized(slot, size))
-            throw Reject(DiagnosticCode.UninitializedStack, pc, $"a read of {size} bytes at fp{slot}, which were not written on this path", Describe(register, pointer));
-        if (frame.Stack.IsZero(slot, size))
-            return (state, RegisterState.Constant(0));
-        return (state, RegisterState.FromScalar(size == 8 ? Scalar.Unknown : Scalar.UnsignedRange(0, (1UL << (size * 8)) - 1)));
-    }
-
-    /// <summary>A context field: within a field the program type defines, pointer fields read whole, writes only to writable fields.</summary>
-    private RegisterState ContextAccess(int pc, int register, RegisterState pointer, short offset, int size, bool write, RegisterState? stored)
-    {
-        if (IsSyscallProgram)
-            return SyscallContextAccess(pc, register, pointer, offset, size, write, stored);
-        var layout = Context!;
-        long at = pointer.Offset + offset;
-        string involved = Describe(register, pointer);
-        if (!pointer.Value.IsConstant || pointer.Value.ConstantValue != 0)
-            throw Reject(DiagnosticCode.InvalidContextAccess, pc, "the context is accessed through a pointer with a variable offset", involved);
-        var field = at >= 0 && at + size <= layout.Size ? layout.FieldAt((int)at) : null;
-        bool structContext = _options.Type.Kind == BpfProgramKind.Unspec;
-        if (field is null && !(structContext && at >= 0 && at + size <= layout.Size && !write))
-            throw Reject(DiagnosticCode.InvalidContextAccess, pc, $"{layout.Name} has no field at offset {at} ({size} bytes) that {_options.Type.Name} programs may {(write ? "write" : "read")}", involved);
-        if (field is not null && at + size > field.Offset + field.Size)
-            throw Reject(DiagnosticCode.InvalidContextAccess, pc, $"a {size}-byte access at offset {at} runs past {layout.Name}.{field.Name}", involved);
-
-        if (write)
-        {
-            if (field is null || !field.Writable)
-                throw Reject(DiagnosticCode.InvalidContextAccess, pc, $"{layout.Name}.{field?.Name ?? $"+{at}"} is read-only for {_options.Type.Name} programs", involved);
-            if (stored is { IsPointer: true })
-                throw Reject(DiagnosticCode.PointerLeak, pc, "storing a pointer into the context", involved);
-            return default;
-        }
-
-        if (field is { Pointer: not ContextPointer.None })
-        {
-            if (at != field.Offset || size != field.Size)
-                throw Reject(DiagnosticCode.InvalidContextAccess, pc, $"{layout.Name}.{field.Name} must be read whole ({field.Size} bytes at offset {field.Offset})", involved);
-            var kind = field.Pointer switch
-            {
-                ContextPointer.PacketStart => RegisterKind.Packet,
-                ContextPointer.PacketEnd => RegisterKind.PacketEnd,
-                _ => RegisterKind.PacketMeta,
-            };
-            return RegisterState.Pointer(kind, pc);
-        }
-
-        return RegisterState.FromScalar(size == 8 ? Scalar.Unknown : Scalar.UnsignedRange(0, (1UL << (size * 8)) - 1));
     }
 
     /// <summary>The legacy packet loads (LD_ABS, LD_IND): socket filters only, with the context in r6; they clobber r1-r5.</summary>

@@ -39,6 +39,18 @@ public sealed partial class ProgramVerifier
                 else if (state[src].IsPointer && state[dst].IsScalar)
                     needed = Bit(dst);
                 break;
+            case OpcodeClass.Alu64 or OpcodeClass.Alu when info.UsesSourceRegister
+                && info.Operation is Operation.Div or Operation.Mod or Operation.SDiv or Operation.SMod
+                    or Operation.Lsh or Operation.Rsh or Operation.Arsh:
+                // The JIT drops guards on what the verifier proved of divisors and shift counts
+                // (ProvenFacts), so a state may only be pruned by one that proves the same: the
+                // operands' values matter (and the dividend's too for signed overflow).
+                needed = Bit(src);
+                if (info.Operation is Operation.SDiv or Operation.SMod && state[dst].IsScalar)
+                    needed |= Bit(dst);
+                if (!state[src].IsScalar)
+                    needed &= unchecked((ushort)~Bit(src));
+                break;
             case OpcodeClass.Jmp or OpcodeClass.Jmp32:
                 if (info.IsConditionalJump)
                 {

@@ -23,8 +23,8 @@ public sealed partial class ProgramVerifier
         // The instruction's 16-bit offset cannot reach 65535: only negative and misaligned ones are wrong.
         if (offset < 0 || offset % size != 0)
             throw Reject(DiagnosticCode.InvalidContextAccess, pc, $"invalid bpf_context access off={offset} size={size}: syscall arguments are accessed below offset {SyscallContext.MaxArgumentSize}, aligned to the size", involved);
-        if (write && stored is { IsPointer: true } && _options.Unprivileged)
-            throw Reject(DiagnosticCode.PointerLeak, pc, "storing a pointer into the argument block the caller reads", involved);
+        if (write && stored is { IsPointer: true } && Strict)
+            throw RejectStrict(DiagnosticCode.PointerLeak, pc, "storing a pointer into the argument block the caller reads", involved);
         return RegisterState.FromScalar(size == 8 ? Scalar.Unknown : Scalar.UnsignedRange(0, (1UL << (size * 8)) - 1));
     }
 }

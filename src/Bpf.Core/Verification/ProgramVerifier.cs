@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Bpf.Isa;
+using Bpf.Runtime;
 using Bpf.Runtime.Contexts;
 
 namespace Bpf.Verification;
@@ -68,6 +69,7 @@ public sealed partial class ProgramVerifier
         return new VerificationResult(diagnostics, verifier._processed, verifier._stored, verifier._pruned, verifier._log)
         {
             ArenaAccesses = verifier.ArenaAccesses,
+            Facts = diagnostics.Count == 0 ? verifier.CollectedFacts() : ProvenFacts.None,
         };
     }
 
@@ -253,7 +255,9 @@ public sealed partial class ProgramVerifier
     }
 
     /// <summary>What the program type allows: helpers, return values.</summary>
-    private ProgramTypeRules Rules => _rules ??= ProgramTypeRules.For(_options.Type);
+    private ProgramTypeRules Rules => _rules ??= _options.Section is { } section && ProgramType.ForSection(section).Kind == _options.Type.Kind && _options.Type.Kind != BpfProgramKind.Unspec
+        ? ProgramTypeRules.ForSection(section)
+        : ProgramTypeRules.For(_options.Type);
 
     /// <summary>The context layout of the program type, or null for raw memory.</summary>
     private ContextLayout? Context => _options.Type.Context;

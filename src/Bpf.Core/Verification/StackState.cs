@@ -143,6 +143,40 @@ public sealed class StackState
         return new StackState(bytes, _spills);
     }
 
+    /// <summary>
+    /// The frame after a store at a variable offset somewhere in
+    /// [<paramref name="from"/>, <paramref name="to"/>) (Linux's <c>check_stack_write_var_off</c>): any
+    /// byte of the range may have been written, so every one becomes data, and every register spilled
+    /// in the range is lost (its slot becomes data), except that zeros stay zeros when zero is stored.
+    /// Bytes never written become data too: the caller decides whether that is allowed.
+    /// </summary>
+    public StackState WriteVariable(int from, int to, bool zero)
+    {
+        var bytes = (StackByte[])_bytes.Clone();
+        var spills = (RegisterState[])_spills.Clone();
+        for (int i = from; i < to; i++)
+        {
+            int index = FrameSize + i;
+            int slot = index / 8;
+            switch (bytes[index])
+            {
+                case StackByte.Spill when zero && spills[slot] is { IsConstant: true } spilled && spilled.Value.ConstantValue == 0:
+                    break;
+                case StackByte.Spill:
+                    for (int j = slot * 8; j < slot * 8 + 8; j++)
+                        bytes[j] = StackByte.Misc;
+                    break;
+                case StackByte.Zero when zero:
+                    break;
+                default:
+                    bytes[index] = StackByte.Misc;
+                    break;
+            }
+        }
+
+        return new StackState(bytes, spills);
+    }
+
     /// <summary>True when every byte of the range was written (a read or a helper's input may use it).</summary>
     public bool IsInitialized(int offset, int size)
     {

@@ -20,6 +20,13 @@ public sealed record VerificationResult(
     /// </summary>
     public IReadOnlyList<int> ArenaAccesses { get; init; } = [];
 
+    /// <summary>
+    /// What the verifier proved about each instruction's operands on every path (a divisor never 0, a
+    /// shift count below the width...), for compilers that run the program unchecked; <see cref="ProvenFacts.None"/>
+    /// when the program was rejected.
+    /// </summary>
+    public ProvenFacts Facts { get; init; } = ProvenFacts.None;
+
     /// <summary>True when the program is safe.</summary>
     public bool IsAccepted => Diagnostics.Count == 0;
 }

@@ -5,6 +5,7 @@ using Bpf.Isa;
 using Bpf.Jit.Emit;
 using Bpf.Runtime.Aot;
 using Bpf.Runtime.CompilerServices;
+using Bpf.Verification;
 
 namespace Bpf.Jit.Lowering;
 
@@ -315,7 +316,7 @@ internal sealed class MethodLowering<TEmitter>
                 StReg(insn.Dst);
                 break;
             case <= Operation.Arsh:
-                LowerAlu(insn, info);
+                LowerAlu(pc, insn, info);
                 break;
             case Operation.Ja or Operation.Ja32:
             {
@@ -383,7 +384,7 @@ internal sealed class MethodLowering<TEmitter>
         }
     }
 
-    private void LowerAlu(Instruction insn, OpcodeInfo info)
+    private void LowerAlu(int pc, Instruction insn, OpcodeInfo info)
     {
         int dst = insn.Dst;
         bool is64 = info.Is64;
@@ -409,12 +410,12 @@ internal sealed class MethodLowering<TEmitter>
                 break;
             case Operation.Lsh or Operation.Rsh or Operation.Arsh:
                 LdValue(dst, is64);
-                LoadShiftCount(insn, reg, is64 ? 63 : 31);
+                LoadShiftCount(insn, reg, is64 ? 63 : 31, Proven(pc, InstructionFacts.ShiftCountInRange));
                 _il.Emit(info.Operation switch { Operation.Lsh => OpCodes.Shl, Operation.Rsh => OpCodes.Shr_Un, _ => OpCodes.Shr });
                 Widen(is64);
                 break;
             case Operation.Div or Operation.Mod or Operation.SDiv or Operation.SMod:
-                LowerDivision(insn, info);
+                LowerDivision(pc, insn, info);
                 return;
             default:
                 LdValue(dst, is64);
@@ -449,14 +450,22 @@ internal sealed class MethodLowering<TEmitter>
             LdcI4(insn.Immediate);
     }
 
-    private void LoadShiftCount(Instruction insn, bool reg, int mask)
+    /// <summary>
+    /// Pushes the shift count. IL leaves shifts by the width or more unspecified (x64 masks the
+    /// count, other targets need not), so the count is masked as BPF defines it, unless the
+    /// verifier proved it below the width (<paramref name="inRange"/>).
+    /// </summary>
+    private void LoadShiftCount(Instruction insn, bool reg, int mask, bool inRange)
     {
         if (reg)
         {
             LdReg(insn.Src);
             _il.Emit(OpCodes.Conv_I4);
-            LdcI4(mask);
-            _il.Emit(OpCodes.And);
+            if (!inRange)
+            {
+                LdcI4(mask);
+                _il.Emit(OpCodes.And);
+            }
         }
         else
         {
@@ -464,11 +473,17 @@ internal sealed class MethodLowering<TEmitter>
         }
     }
 
-    private void LowerDivision(Instruction insn, OpcodeInfo info)
+    /// <summary>True when the verifier proved <paramref name="facts"/> at <paramref name="pc"/> and the program runs unchecked.</summary>
+    private bool Proven(int pc, InstructionFacts facts) => _plan.Facts is { } proven && proven.Holds(pc, facts);
+
+    private void LowerDivision(int pc, Instruction insn, OpcodeInfo info)
     {
         int dst = insn.Dst;
         bool is64 = info.Is64;
         var op = info.Operation;
+        if (info.UsesSourceRegister && LowerProvenDivision(pc, insn, info))
+            return;
+
         if (info.UsesSourceRegister)
         {
             LdReg(dst);
@@ -523,6 +538,53 @@ internal sealed class MethodLowering<TEmitter>
         }
 
         StReg(dst);
+    }
+
+    /// <summary>
+    /// A division by a register whose special cases the verifier ruled out: a plain IL
+    /// <c>div</c>/<c>rem</c> instead of the guarded <see cref="Arithmetic"/> call. False (nothing
+    /// emitted) when the facts do not cover every case the operation must handle.
+    /// </summary>
+    /// <remarks>
+    /// The 32-bit forms divide the operands widened to 64 bits (zero-extended, or sign-extended for
+    /// the signed forms), which gives the same low 32 bits: this keeps the divisor register whole,
+    /// so the RyuJIT miscompilation that made <c>Div32</c> out of line cannot arise (nothing is
+    /// narrowed in place), and a sign-extended <c>INT_MIN / -1</c> does not overflow at 64 bits and
+    /// truncates to <c>INT_MIN</c>, BPF's result, so only a zero divisor has to be ruled out.
+    /// </remarks>
+    private bool LowerProvenDivision(int pc, Instruction insn, OpcodeInfo info)
+    {
+        var op = info.Operation;
+        bool signed = op is Operation.SDiv or Operation.SMod;
+        var needed = signed && info.Is64 ? InstructionFacts.DivisorNonZero | InstructionFacts.NoSignedOverflow : InstructionFacts.DivisorNonZero;
+        if (!Proven(pc, needed))
+            return false;
+
+        foreach (int register in (ReadOnlySpan<int>)[insn.Dst, insn.Src])
+        {
+            LdReg(register);
+            if (!info.Is64)
+            {
+                _il.Emit(signed ? OpCodes.Conv_I4 : OpCodes.Conv_U4);
+                _il.Emit(signed ? OpCodes.Conv_I8 : OpCodes.Conv_U8);
+            }
+        }
+
+        _il.Emit(op switch
+        {
+            Operation.Div => OpCodes.Div_Un,
+            Operation.Mod => OpCodes.Rem_Un,
+            Operation.SDiv => OpCodes.Div,
+            _ => OpCodes.Rem,
+        });
+        if (!info.Is64 && signed)
+        {
+            _il.Emit(OpCodes.Conv_U4);
+            _il.Emit(OpCodes.Conv_U8);
+        }
+
+        StReg(insn.Dst);
+        return true;
     }
 
     private void LowerByteOrder(Instruction insn, OpcodeInfo info)

@@ -47,6 +47,13 @@ public sealed class ProgramPlan
     /// <summary>The options it is compiled with.</summary>
     public ExecutionOptions Options { get; }
 
+    /// <summary>
+    /// What the verifier proved about the instructions, when the program runs unchecked and the facts
+    /// were proven for this very code (<see cref="ExecutionOptions.Facts"/>); otherwise null, and the
+    /// lowering keeps every guard.
+    /// </summary>
+    public Verification.ProvenFacts? Facts => !Options.Checked && Options.Facts is { } facts && facts.AreFor(Image.Code) ? facts : null;
+
     /// <summary>Every method to generate; the program's entry is <see cref="Entry"/>.</summary>
     public IReadOnlyList<MethodPlan> Methods => _methods;
 

@@ -59,4 +59,17 @@ public class VerifyCommandTests
         Assert.That(rejected.ExitCode, Is.EqualTo(1));
         Assert.That(rejected.Out, Does.Contain("BPF0020: insn 0 (ldxh %r0, [%r1+0])"));
     }
+
+    [Test]
+    public void StrictIsTheDefaultAndPrivilegedIsAnOption()
+    {
+        var dir = Path.Combine(TestContext.CurrentContext.WorkDirectory, "verify-policy");
+        Directory.CreateDirectory(dir);
+        var file = Path.Combine(dir, "uninit.asm");
+        File.WriteAllText(file, "ldxdw %r0, [%r10-8]\nexit\n");
+        var strict = ToolRun.Invoke("verify", file);
+        Assert.That(strict.ExitCode, Is.EqualTo(1), strict.ToString());
+        Assert.That(strict.Out, Does.Contain("BPF0011: insn 0 (ldxdw %r0, [%r10-8])"));
+        Assert.That(ToolRun.Invoke("verify", file, "--privileged").ExitCode, Is.EqualTo(0));
+    }
 }

@@ -12,7 +12,7 @@ namespace Bpf.Tests.Verification;
 /// <remarks>
 /// The <c>union bpf_attr</c> layout for <c>BPF_PROG_LOAD</c>, from the uapi header: <c>prog_type</c>,
 /// <c>insn_cnt</c> (32 bits each), the 64-bit pointers <c>insns</c> and <c>license</c>, <c>log_level</c>,
-/// <c>log_size</c> (32 bits each), the 64-bit <c>log_buf</c>, <c>kern_version</c>, <c>prog_flags</c>,
+/// <c>log_size</c> (32 bits each), the 64-bit <c>log_buf</c>, <c>kern_version</c>, <c>prog_flags</c> (offset 44),
 /// <c>prog_name[16]</c>, <c>prog_ifindex</c> and <c>expected_attach_type</c> (offset 68); the rest zero.
 /// </remarks>
 internal static unsafe partial class KernelVerifier
@@ -31,8 +31,11 @@ internal static unsafe partial class KernelVerifier
         return s_unavailable.Value is null;
     }
 
-    /// <summary>Loads <paramref name="program"/> as a program of <paramref name="kind"/>; true if the kernel accepted it, and its log.</summary>
-    public static (bool Accepted, string Log) Load(BpfProgramKind kind, IReadOnlyList<Instruction> program, uint expectedAttachType = 0, string license = "GPL")
+    /// <summary>
+    /// Loads <paramref name="program"/> as a program of <paramref name="kind"/>; true if the kernel accepted it, and its log.
+    /// <paramref name="flags"/> are the <c>prog_flags</c> (<c>BPF_F_STRICT_ALIGNMENT</c> is 1).
+    /// </summary>
+    public static (bool Accepted, string Log) Load(BpfProgramKind kind, IReadOnlyList<Instruction> program, uint expectedAttachType = 0, string license = "GPL", uint flags = 0)
     {
         byte[] code = Instruction.WriteAll(program.ToArray());
         byte[] licenseBytes = Encoding.ASCII.GetBytes(license + "\0");
@@ -50,6 +53,7 @@ internal static unsafe partial class KernelVerifier
             *(uint*)(attr + 24) = 1;
             *(uint*)(attr + 28) = LogSize;
             *(ulong*)(attr + 32) = (ulong)logBuffer;
+            *(uint*)(attr + 44) = flags;
             *(uint*)(attr + 68) = expectedAttachType;
             long fd = Syscall(BpfSyscallX64, ProgLoad, attr, AttrSize);
             if (fd >= 0)

@@ -76,7 +76,7 @@ public class VerifierRuleTests
 
     [TestCase("stdw [%r10-520], 1", TestName = "below the frame")]
     [TestCase("stdw [%r10+0], 1", TestName = "at the frame pointer")]
-    [TestCase("stw [%r10-2], 1", TestName = "across the frame pointer")]
+    [TestCase("stb [%r10+0], 1", TestName = "a byte at the frame pointer")]
     public void StackAccessesStayInTheFrame(string store)
     {
         Accepted("stdw [%r10-512], 1\nmov %r0, 0\nexit");
