@@ -65,12 +65,12 @@ public sealed partial class ProgramVerifier
                 }
 
                 _log?.Add($"{pc}: {InstructionText(pc)} ; {Summary(state)}");
-                DependOnValues(pc, state, last, history);
                 stackUse.Begin(state, last, written);
                 StackState.Observer = stackUse;
                 var step = Execute(pc, state);
                 StackState.Observer = null;
-                history = stackUse.Record(pc, state.Frames.Length - 1, history, LoadDependsOnStack(pc, step));
+                DependOnValues(pc, state, last, history, forked: step.Other is not null);
+                history = stackUse.Record(pc, state.Frames.Length - 1, history, LoadDependsOnStack(pc, step), step.Other is not null ? LinksAt(pc, state) : null);
                 instructions++;
                 if (_code.InfoAt(pc)!.IsJump)
                     jumps++;
@@ -268,9 +268,13 @@ public sealed partial class ProgramVerifier
             _readSlots = _writeSlots = _wholeSlots = 0;
         }
 
-        /// <summary>The history entry of the instruction just executed; <paramref name="keepReads"/> false when its result does not depend on what it read.</summary>
-        public HistoryEntry Record(int pc, int frame, HistoryEntry? previous, bool keepReads) =>
-            new(pc, frame, keepReads ? _readFrame : -1, keepReads ? _readSlots : 0, _writeFrame, _writeSlots, _wholeSlots, previous);
+        /// <summary>
+        /// The history entry of the instruction just executed; <paramref name="keepReads"/> false when
+        /// its result does not depend on what it read; <paramref name="linked"/> the scalars a jump that
+        /// went both ways taught something.
+        /// </summary>
+        public HistoryEntry Record(int pc, int frame, HistoryEntry? previous, bool keepReads, Links? linked) =>
+            new(pc, frame, keepReads ? _readFrame : -1, keepReads ? _readSlots : 0, _writeFrame, _writeSlots, _wholeSlots, previous) { Linked = linked };
 
         public void Read(StackState stack, int offset, int size)
         {

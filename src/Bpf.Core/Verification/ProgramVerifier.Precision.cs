@@ -15,8 +15,16 @@ public sealed partial class ProgramVerifier
     private const ushort CallClobbered = 0b11_1111;
     private const ushort CallArguments = 0b11_1110;
 
-    /// <summary>Marks precise the scalars whose values instruction <paramref name="pc"/> is about to depend on.</summary>
-    private void DependOnValues(int pc, VerifierState state, Checkpoint? last, HistoryEntry? history)
+    /// <summary>
+    /// Marks precise the scalars whose values instruction <paramref name="pc"/> depends on, as
+    /// Linux does: a pointer's offset, a helper argument the verifier checks by value (sizes,
+    /// constants, null), every scalar argument of a kfunc, the return value where the program type
+    /// or a callback restricts it, and the operands of a conditional jump whose outcome the known
+    /// ranges decided (<paramref name="forked"/> false). A jump that explored both ways needs no
+    /// exact values: a pruned path takes whichever way its values lead, and both were proven safe.
+    /// Called after the instruction ran, with the state and history from before it.
+    /// </summary>
+    private void DependOnValues(int pc, VerifierState state, Checkpoint? last, HistoryEntry? history, bool forked)
     {
         var info = _code.InfoAt(pc)!;
         var instruction = _code[pc];
@@ -46,6 +54,11 @@ public sealed partial class ProgramVerifier
             case OpcodeClass.Jmp or OpcodeClass.Jmp32:
                 if (info.IsConditionalJump)
                 {
+                    // Both ways explored: nothing needed here (what the comparison taught the
+                    // operands and their copies is followed back from where it is needed, through
+                    // the links the history keeps: LinksAt).
+                    if (forked)
+                        break;
                     if (state[dst].IsScalar)
                         needed |= Bit(dst);
                     if (info.UsesSourceRegister && state[src].IsScalar)
@@ -53,14 +66,17 @@ public sealed partial class ProgramVerifier
                 }
                 else if (info.Operation is Operation.Call or Operation.CallKfunc or Operation.Callx)
                 {
+                    ushort arguments = info.Operation == Operation.Call ? HelperArgumentsUsedByValue(instruction.Immediate) : CallArguments;
                     for (int r = 1; r <= 5; r++)
                     {
-                        if (state[r].IsScalar)
+                        if ((arguments & Bit(r)) != 0 && state[r].IsScalar)
                             needed |= Bit(r);
                     }
                 }
-                else if (info.Operation == Operation.Exit && state[0].IsScalar)
+                else if (info.Operation == Operation.Exit && state[0].IsScalar
+                    && (state.Current.IsCallback || (state.Frames.Length == 1 && Rules.ReturnRange is not null)))
                 {
+                    // A BPF-to-BPF function's result is followed into its caller instead (Backtrack).
                     needed = Bit(0);
                 }
 
@@ -79,6 +95,91 @@ public sealed partial class ProgramVerifier
         registers[frame] = needed;
         AddLinkedScalars(state, frame, needed, registers, slots);
         MarkPrecise(registers, slots, last, history);
+    }
+
+    /// <summary>
+    /// The argument registers of helper <paramref name="id"/> whose scalar values the verifier
+    /// checks: every one but those the prototype takes as any number (<c>ARG_ANYTHING</c>), except
+    /// that a helper with a callback has its flags checked to be 0. Unknown helpers: all.
+    /// </summary>
+    private static ushort HelperArgumentsUsedByValue(int id)
+    {
+        if (HelperPrototypes.Find(id) is not { } prototype)
+            return CallArguments;
+        bool callback = false;
+        for (int r = 1; r <= HelperPrototype.MaxArguments; r++)
+            callback |= prototype.Argument(r).Kind() == HelperArgument.Function;
+        ushort used = 0;
+        for (int r = 1; r <= HelperPrototype.MaxArguments; r++)
+        {
+            var argument = prototype.Argument(r);
+            bool anyNumber = argument.Kind() is HelperArgument.DontCare or HelperArgument.Anything && !(callback && r > 1);
+            if (!anyNumber)
+                used |= Bit(r);
+        }
+
+        return used;
+    }
+
+    /// <summary>
+    /// The scalars a conditional jump at <paramref name="pc"/> that went both ways taught something:
+    /// its scalar operands and every register and spilled slot sharing an id with one of them
+    /// (copies learn from the same check), or null when the operands have no copies. Kept in the
+    /// history entry of the jump, so that following needed values back (Linux's
+    /// <c>bt_sync_linked_regs</c>) makes all of them needed when one is.
+    /// </summary>
+    private Links? LinksAt(int pc, VerifierState state)
+    {
+        var info = _code.InfoAt(pc)!;
+        if (!info.IsConditionalJump)
+            return null;
+        var instruction = _code[pc];
+        bool copies = HasCopies(state, instruction.Dst) || (info.UsesSourceRegister && HasCopies(state, instruction.Src));
+        if (!copies)
+            return null;
+        ushort operands = 0;
+        if (state[instruction.Dst].IsScalar)
+            operands |= Bit(instruction.Dst);
+        if (info.UsesSourceRegister && state[instruction.Src].IsScalar)
+            operands |= Bit(instruction.Src);
+        var links = new Links(new ushort[MaxFrames], new ulong[MaxFrames]);
+        int frame = state.Frames.Length - 1;
+        links.Registers[frame] = operands;
+        AddLinkedScalars(state, frame, operands, links.Registers, links.Slots);
+        return links;
+    }
+
+    /// <summary>Per frame, registers and spilled stack slots that learned from the same comparison.</summary>
+    private sealed record Links(ushort[] Registers, ulong[] Slots);
+
+    /// <summary>
+    /// True when register <paramref name="register"/> of the innermost frame is a scalar whose id
+    /// another register or spilled slot (of any frame) shares: a check of it teaches them too. An id
+    /// nothing else has any more links nothing (Linux clears such ids before comparing states).
+    /// </summary>
+    private static bool HasCopies(VerifierState state, int register)
+    {
+        var value = state[register];
+        if (value is not { IsScalar: true, Id: not 0 })
+            return false;
+        int frames = state.Frames.Length;
+        for (int f = 0; f < frames; f++)
+        {
+            var each = state.Frames[f];
+            for (int r = 0; r < Registers.Count; r++)
+            {
+                if ((f != frames - 1 || r != register) && each[r].IsScalar && each[r].Id == value.Id)
+                    return true;
+            }
+
+            for (int slot = 0; slot < StackState.FrameSize / 8; slot++)
+            {
+                if (each.Stack.SpillAt(slot * 8 - StackState.FrameSize) is { IsScalar: true } spilled && spilled.Id == value.Id)
+                    return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Scalars sharing an id with a needed one learn from the same checks: they are needed too.</summary>
@@ -242,10 +343,36 @@ public sealed partial class ProgramVerifier
                     return StackWritten(entry, registers, slots, 0);
                 }
 
+                if (info.IsConditionalJump)
+                {
+                    if (entry.Linked is { } links)
+                    {
+                        bool hit = false;
+                        for (int g = 0; g < MaxFrames; g++)
+                            hit |= (registers[g] & links.Registers[g]) != 0 || (slots[g] & links.Slots[g]) != 0;
+                        if (hit)
+                        {
+                            for (int g = 0; g < MaxFrames; g++)
+                            {
+                                registers[g] |= links.Registers[g];
+                                slots[g] |= links.Slots[g];
+                            }
+                        }
+                    }
+
+                    // What one side learned about a needed register came from the other's value
+                    // too (Linux's backtrack_insn: both are needed before the comparison).
+                    if (info.UsesSourceRegister && (registers[f] & (dst | src)) != 0)
+                        registers[f] |= (ushort)(dst | src);
+                    return true;
+                }
+
                 if (info.Operation == Operation.Exit && f > 0)
                 {
-                    // After a return the caller's r0 is the result (needed exactly at the exit
-                    // already) and r1-r5 are clobbered.
+                    // After a return the caller's r0 is the function's r0 (a callback's result is
+                    // the helper's, but following it there only marks more) and r1-r5 are clobbered.
+                    if ((registers[f - 1] & Bit(0)) != 0)
+                        registers[f] |= Bit(0);
                     registers[f - 1] &= unchecked((ushort)~CallClobbered);
                 }
 

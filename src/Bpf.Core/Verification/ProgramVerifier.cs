@@ -132,7 +132,11 @@ public sealed partial class ProgramVerifier
     /// (frame -1: none; -2: a stack the verifier could not attribute to one frame). Entries link to
     /// the previous one, so paths that fork share what came before.
     /// </summary>
-    private sealed record HistoryEntry(int Pc, int Frame, int ReadFrame, ulong ReadSlots, int WriteFrame, ulong WriteSlots, ulong WholeSlots, HistoryEntry? Previous);
+    private sealed record HistoryEntry(int Pc, int Frame, int ReadFrame, ulong ReadSlots, int WriteFrame, ulong WriteSlots, ulong WholeSlots, HistoryEntry? Previous)
+    {
+        /// <summary>A conditional jump that went both ways: the scalars it taught something (operands and their copies), or null.</summary>
+        public Links? Linked { get; init; }
+    }
 
     private Rejection Reject(DiagnosticCode code, int pc, string message, params string[] registers) =>
         new(new VerificationDiagnostic(code, pc, InstructionText(pc), message, _options.SourceLines?.Invoke(pc), registers));

@@ -6,8 +6,9 @@ namespace Bpf.Verification;
 /// Which registers each instruction's future may read before writing them: a backward dataflow
 /// pass over the control flow graph. A register not live at an instruction cannot influence what
 /// happens after it, so state pruning there ignores it (Linux learns the same from its read marks).
-/// The uses are an over-approximation of what the verifier reads (every call reads r1-r5; an
-/// instruction the pass does not model reads everything), which only makes more registers live.
+/// The uses are an over-approximation of what the verifier reads (a helper call reads the
+/// arguments of its prototype, every other call r1-r5; an instruction the pass does not model
+/// reads everything), which only makes more registers live.
 /// </summary>
 internal sealed class RegisterLiveness
 {
@@ -64,6 +65,25 @@ internal sealed class RegisterLiveness
 
     private static ushort Bit(int register) => (ushort)(1 << register);
 
+    /// <summary>
+    /// The registers a call of helper <paramref name="id"/> reads: the arguments its prototype has
+    /// (the verifier checks no others, and r1-r5 are clobbered after it), as Linux's liveness has
+    /// it. A helper without a prototype is refused anyway; it reads all five.
+    /// </summary>
+    private static ushort HelperArguments(int id)
+    {
+        if (HelperPrototypes.Find(id) is not { } prototype)
+            return Arguments;
+        ushort used = 0;
+        for (int r = 1; r <= HelperPrototype.MaxArguments; r++)
+        {
+            if (prototype.Argument(r) != HelperArgument.DontCare)
+                used |= Bit(r);
+        }
+
+        return used;
+    }
+
     private static (ushort Uses, ushort Definitions) UsesAndDefinitions(OpcodeInfo info, Instruction instruction)
     {
         ushort src = info.UsesSourceRegister ? Bit(instruction.Src) : (ushort)0;
@@ -79,7 +99,8 @@ internal sealed class RegisterLiveness
                 {
                     Operation.Ja or Operation.Ja32 => (0, 0),
                     Operation.Exit => (Bit(0), 0),
-                    Operation.Call or Operation.CallKfunc or Operation.CallLocal => (Arguments, CallClobbers),
+                    Operation.Call => (HelperArguments(instruction.Immediate), CallClobbers),
+                    Operation.CallKfunc or Operation.CallLocal => (Arguments, CallClobbers),
                     Operation.Callx => ((ushort)(Arguments | dst), CallClobbers),
                     _ => ((ushort)(src | dst), 0),
                 };

@@ -107,4 +107,144 @@ public class VerifierPruningTests
         Assert.That(result.IsAccepted, Is.False, "the path with r7 = 8 was pruned although r7 decides a branch");
         Assert.That((result.Diagnostics[0].Code, result.Diagnostics[0].Instruction), Is.EqualTo((DiagnosticCode.OutOfBounds, Access + 1)), result.Diagnostics[0].ToString());
     }
+
+    /// <summary>
+    /// Two paths meet at <c>head</c> (a checkpoint: the first path has run at least eight
+    /// instructions and two jumps since the last one, and no prune point before it had as many): the first with r7 = <paramref name="first"/> (an instruction on the unknown byte in r7,
+    /// or nothing: r7 is 0 .. 255), the second after <paramref name="second"/> too (one instruction).
+    /// After the head <paramref name="use"/> runs with r1 = the 8-byte map value in r0; <c>done</c>
+    /// ends the path. The first path is explored first. The head is instruction 16 plus the
+    /// number of instructions in <paramref name="first"/> (at most 2).
+    /// </summary>
+    private static VerificationResult VerifyMeeting(string first, string use, string second = "mov %r7, 1000") =>
+        ProgramVerifier.Verify(Assembler.Assemble($"""
+            stw [%r10-4], 0
+            mov %r2, %r10
+            add %r2, -4
+            lddw %r1, map_idx(0)
+            call 1
+            jeq %r0, 0, done
+            ldxb %r7, [%r0+0]
+            {first}
+            ldxb %r3, [%r0+1]
+            jeq %r3, 1, other
+            mov %r4, 0
+            mov %r4, 0
+            mov %r4, 0
+            mov %r4, 0
+            ja head
+            other:
+            {second}
+            head:
+            mov %r1, %r0
+            {use}
+            done:
+            mov %r0, 0
+            exit
+            """), new VerifierOptions { Maps = [s_array], Log = true });
+
+    /// <summary>How often the log shows instruction <paramref name="pc"/> processed.</summary>
+    private static int TimesProcessed(VerificationResult result, int pc) =>
+        result.Log!.Count(line => line.StartsWith($"{pc}: ", StringComparison.Ordinal));
+
+    [Test]
+    public void AScalarABranchCheckedBothWaysIsNotPrecise()
+    {
+        // The first path (r7 0 .. 255) takes both sides of the jump, so its value decided nothing:
+        // the second (r7 = 1000) is pruned at the head instead of running the taken side again.
+        var result = VerifyMeeting("", """
+            jgt %r7, 10, big
+            mov %r2, 1
+            ja join
+            big:
+            mov %r2, 2
+            join:
+            stxdw [%r0+0], %r2
+            """);
+        Assert.That(result.Diagnostics, Is.Empty);
+        const int big = 20;
+        Assert.That(result.Log!.Any(line => line.StartsWith($"{big}: mov %r2, 2", StringComparison.Ordinal)), "the program's layout changed: fix the instruction number");
+        Assert.That(TimesProcessed(result, big), Is.EqualTo(1), "the path with r7 = 1000 ran the taken side again: the branch made r7 precise although both ways were explored");
+    }
+
+    [Test]
+    public void AValueABranchDidNotDecideIsStillPreciseWhereItIsAnOffset()
+    {
+        // The branch decides nothing for r7 in 0 .. 3, but r7 is an offset afterwards: 1000 is out of bounds.
+        var result = VerifyMeeting("and %r7, 3", """
+            jgt %r7, 1, big
+            mov %r2, 1
+            ja join
+            big:
+            mov %r2, 2
+            join:
+            add %r1, %r7
+            ldxb %r2, [%r1+0]
+            """);
+        Assert.That(result.IsAccepted, Is.False, "the path with r7 = 1000 was pruned although r7 is an offset after the branch");
+        Assert.That((result.Diagnostics[0].Code, result.Diagnostics[0].Instruction), Is.EqualTo((DiagnosticCode.OutOfBounds, 23)), result.Diagnostics[0].ToString());
+    }
+
+    [Test]
+    public void ABranchTheKnownRangeDecidedMakesItsOperandPrecise()
+    {
+        // r7 in 0 .. 3 always takes the jump; r7 = 1000 falls through to an offset out of bounds.
+        var result = VerifyMeeting("and %r7, 3", """
+            jle %r7, 7, safe
+            add %r1, 8
+            safe:
+            ldxb %r2, [%r1+0]
+            """);
+        Assert.That(result.IsAccepted, Is.False, "the path with r7 = 1000 was pruned although the range of r7 decided the branch");
+        Assert.That((result.Diagnostics[0].Code, result.Diagnostics[0].Instruction), Is.EqualTo((DiagnosticCode.OutOfBounds, 20)), result.Diagnostics[0].ToString());
+    }
+
+    [Test]
+    public void ARegisterAHelperDoesNotTakeIsDeadBeforeTheCall()
+    {
+        // r5 differs in kind (a number, then a pointer) before bpf_map_lookup_elem, which takes
+        // r1 and r2 only and clobbers r5: the second path is pruned at the head.
+        var result = VerifyMeeting("", """
+            stw [%r10-8], 0
+            mov %r2, %r10
+            add %r2, -8
+            lddw %r1, map_idx(0)
+            call 1
+            """, second: "mov %r5, %r10");
+        Assert.That(result.Diagnostics, Is.Empty);
+        const int call = 22;
+        Assert.That(result.Log!.Any(line => line.StartsWith($"{call}: call 1", StringComparison.Ordinal)), "the program's layout changed: fix the instruction number");
+        Assert.That(TimesProcessed(result, call), Is.EqualTo(1), "the second path was not pruned: r5 counted as read by a helper with two arguments");
+    }
+
+    [Test]
+    public void TheBoundAValueWasComparedWithIsPreciseWhereTheValueIsAnOffset()
+    {
+        // r7 (0 .. 255) < r8 (0 .. 7) keeps the offset inside the value on the first path; the
+        // second path's bound r8 = 100 lets r7 reach 99: r8 decided nothing by itself at the branch,
+        // but what r7 learned there came from it.
+        var result = VerifyMeeting("ldxb %r8, [%r0+2]\nand %r8, 7", """
+            jge %r7, %r8, done
+            add %r1, %r7
+            ldxb %r2, [%r1+0]
+            """, second: "mov %r8, 100");
+        Assert.That(result.IsAccepted, Is.False, "the path with r8 = 100 was pruned although r8 bounded the offset r7");
+        Assert.That((result.Diagnostics[0].Code, result.Diagnostics[0].Instruction), Is.EqualTo((DiagnosticCode.OutOfBounds, 21)), result.Diagnostics[0].ToString());
+    }
+
+    [Test]
+    public void ACopyThatLearnedFromABranchIsPreciseWhereItIsAnOffset()
+    {
+        // On the first path r9 is a copy of r7 (linked): the branch on r7 bounds r9 too, then r7 is
+        // overwritten and r9 is the offset. On the second r9 is loaded anew, so the branch bounds
+        // nothing of it: the ranges at the head are the same, only the link differs.
+        var result = VerifyMeeting("mov %r9, %r7", """
+            jgt %r7, 7, done
+            mov %r7, 0
+            add %r1, %r9
+            ldxb %r2, [%r1+0]
+            """, second: "ldxb %r9, [%r0+3]");
+        Assert.That(result.IsAccepted, Is.False, "the path whose r9 is not r7's copy was pruned");
+        Assert.That((result.Diagnostics[0].Code, result.Diagnostics[0].Instruction), Is.EqualTo((DiagnosticCode.OutOfBounds, 21)), result.Diagnostics[0].ToString());
+    }
 }
