@@ -23,11 +23,11 @@ public sealed partial class ProgramVerifier
         if (prototype.Arguments.Any(a => a.Kind() == HelperArgument.Function))
             return Callback(pc, (LinuxHelper)id, state, name);
 
-        RegisterState map = default;
+        RegisterState map = RegisterState.Uninitialized;
         for (int register = 1; register <= HelperPrototype.MaxArguments; register++)
         {
             var argument = prototype.Argument(register);
-            var value = argument == HelperArgument.DontCare ? default : Read(pc, state, register);
+            var value = argument == HelperArgument.DontCare ? RegisterState.Uninitialized : Read(pc, state, register);
             if (argument.IsNullable() && value.IsConstant && value.Value.ConstantValue == 0)
                 continue;
             switch (argument.Kind())
@@ -467,7 +467,7 @@ public sealed partial class ProgramVerifier
 
         if ((flags & KfuncFlags.IteratorDestroy) != 0)
         {
-            int id = frame.Stack.SpillAt(slot)!.Value.Id;
+            int id = frame.Stack.SpillAt(slot)!.Id;
             state = state.WithFrame(it.Frame, frame with { Stack = frame.Stack.Write(slot, 8, zero: false) });
             return state with { References = state.References.Remove(id) };
         }

@@ -26,16 +26,16 @@ public sealed partial class ProgramVerifier
     {
         if (IsSyscallProgram)
             return SyscallContextAccess(pc, register, pointer, offset, size, kind == ContextAccessKind.Store, stored);
-        string involved = Describe(register, pointer);
+        string Involved() => Describe(register, pointer);
         if (!pointer.Value.IsConstant || pointer.Value.ConstantValue != 0)
-            throw Reject(DiagnosticCode.InvalidContextAccess, pc, $"the context is accessed through r{register} with a variable offset ({pointer.Value}): fields must be named by constant offsets", involved);
+            throw Reject(DiagnosticCode.InvalidContextAccess, pc, $"the context is accessed through r{register} with a variable offset ({pointer.Value}): fields must be named by constant offsets", Involved());
         if (pointer.Offset != 0)
         {
             throw Reject(DiagnosticCode.InvalidContextAccess, pc,
-                $"the context is accessed through r{register}, which was moved by {pointer.Offset}: put the field's offset in the instruction, not in the pointer", involved);
+                $"the context is accessed through r{register}, which was moved by {pointer.Offset}: put the field's offset in the instruction, not in the pointer", Involved());
         }
 
-        var rules = ContextRules ?? throw Reject(DiagnosticCode.InvalidContextAccess, pc, $"{_options.Type.Name} programs have no context to access", involved);
+        var rules = ContextRules ?? throw Reject(DiagnosticCode.InvalidContextAccess, pc, $"{_options.Type.Name} programs have no context to access", Involved());
         var verdict = rules.Check(offset, size, kind);
         if (!verdict.Allowed)
         {
@@ -48,14 +48,14 @@ public sealed partial class ProgramVerifier
             };
             string field = verdict.Field is { } f ? $"{rules.Name}.{f.Name} (offset {f.Offset}, {f.Size} bytes)" : $"offset {offset} of {rules.Name}";
             throw Reject(DiagnosticCode.InvalidContextAccess, pc,
-                $"{_options.Type.Name} programs may not {access} {size} bytes at {field}: {verdict.Reason}{AllowedWidths(verdict.Field, kind)}", involved);
+                $"{_options.Type.Name} programs may not {access} {size} bytes at {field}: {verdict.Reason}{AllowedWidths(verdict.Field, kind)}", Involved());
         }
 
         if (kind == ContextAccessKind.Store)
         {
             if (stored is { IsPointer: true } && Strict)
-                throw RejectStrict(DiagnosticCode.PointerLeak, pc, $"storing pointer into {rules.Name}.{verdict.Field!.Name}, where the host can read it", involved);
-            return default;
+                throw RejectStrict(DiagnosticCode.PointerLeak, pc, $"storing pointer into {rules.Name}.{verdict.Field!.Name}, where the host can read it", Involved());
+            return RegisterState.Uninitialized;
         }
 
         return verdict.Value switch

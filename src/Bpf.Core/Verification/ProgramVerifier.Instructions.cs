@@ -99,9 +99,9 @@ public sealed partial class ProgramVerifier
     private RegisterState PointerArithmetic(int pc, OpcodeInfo info, Instruction instruction, RegisterState target, RegisterState source, VerifierState state)
     {
         int dst = instruction.Dst;
-        string[] involved = [Describe(dst, target), Describe(instruction.Src, source)];
+        string[] Involved() => [Describe(dst, target), Describe(instruction.Src, source)];
         if (!info.Is64)
-            throw Reject(DiagnosticCode.InvalidPointerArithmetic, pc, $"32-bit {info.Mnemonic} on a pointer truncates it", involved);
+            throw Reject(DiagnosticCode.InvalidPointerArithmetic, pc, $"32-bit {info.Mnemonic} on a pointer truncates it", Involved());
 
         if (info.Operation == Operation.Sub && target.IsPointer && source.IsPointer)
         {
@@ -109,41 +109,41 @@ public sealed partial class ProgramVerifier
             bool packets = target.Kind is RegisterKind.Packet or RegisterKind.PacketEnd or RegisterKind.PacketMeta
                 && source.Kind is RegisterKind.Packet or RegisterKind.PacketEnd or RegisterKind.PacketMeta;
             if (!packets && (target.Kind != source.Kind || target.Kind is RegisterKind.MapPointer or RegisterKind.Context))
-                throw Reject(DiagnosticCode.InvalidPointerArithmetic, pc, "subtracting pointers into different things", involved);
+                throw Reject(DiagnosticCode.InvalidPointerArithmetic, pc, "subtracting pointers into different things", Involved());
             return RegisterState.UnknownScalar with { Origin = pc };
         }
 
         bool add = info.Operation == Operation.Add;
         if (!(add || info.Operation == Operation.Sub) || (info.Operation == Operation.Sub && target.IsScalar))
-            throw Reject(DiagnosticCode.InvalidPointerArithmetic, pc, $"{info.Mnemonic} on a pointer: only adding or subtracting a number keeps a pointer valid", involved);
+            throw Reject(DiagnosticCode.InvalidPointerArithmetic, pc, $"{info.Mnemonic} on a pointer: only adding or subtracting a number keeps a pointer valid", Involved());
 
         var (pointer, scalar) = target.IsPointer ? (target, source) : (source, target);
         if (pointer.MaybeNull)
-            throw Reject(DiagnosticCode.PossiblyNull, pc, $"arithmetic on a pointer that may be null{Origin(pointer)}; check it against 0 first", involved);
+            throw Reject(DiagnosticCode.PossiblyNull, pc, $"arithmetic on a pointer that may be null{Origin(pointer)}; check it against 0 first", Involved());
         if (pointer.Kind is RegisterKind.MapPointer or RegisterKind.PacketEnd or RegisterKind.Function)
-            throw Reject(DiagnosticCode.InvalidPointerArithmetic, pc, $"arithmetic on {pointer.Kind} is not allowed", involved);
+            throw Reject(DiagnosticCode.InvalidPointerArithmetic, pc, $"arithmetic on {pointer.Kind} is not allowed", Involved());
         if (!add && pointer.Kind == RegisterKind.Stack)
-            throw Reject(DiagnosticCode.InvalidPointerArithmetic, pc, "subtraction from a stack pointer, which Linux refuses: add a negative number instead", involved);
+            throw Reject(DiagnosticCode.InvalidPointerArithmetic, pc, "subtraction from a stack pointer, which Linux refuses: add a negative number instead", Involved());
 
         if (scalar.IsConstant)
         {
             long delta = (long)scalar.Value.ConstantValue;
             long offset = add ? pointer.Offset + delta : pointer.Offset - delta;
             if (offset is <= -MaxPointerOffset or >= MaxPointerOffset)
-                throw Reject(DiagnosticCode.InvalidPointerArithmetic, pc, $"the pointer's offset {offset} is out of range", involved);
+                throw Reject(DiagnosticCode.InvalidPointerArithmetic, pc, $"the pointer's offset {offset} is out of range", Involved());
             return pointer with { Offset = (int)offset };
         }
 
         if (pointer.Kind == RegisterKind.Context)
-            throw Reject(DiagnosticCode.InvalidContextAccess, pc, "a variable offset on the context pointer: context fields must be accessed at constant offsets", involved);
+            throw Reject(DiagnosticCode.InvalidContextAccess, pc, "a variable offset on the context pointer: context fields must be accessed at constant offsets", Involved());
 
         // Linux's check_reg_sane_offset: the number must have bounds that keep the pointer's offset
         // within BPF_MAX_VAR_OFF (raw input indexed below its length is checked at the access).
         bool indexesInput = add && pointer.Kind == RegisterKind.Memory && pointer.Size < 0 && scalar.Below == pointer.Id;
         if (!indexesInput && scalar.Value.SMin == long.MinValue)
-            throw Reject(DiagnosticCode.InvalidPointerArithmetic, pc, $"{info.Mnemonic} of a pointer and a number with no lower bound: check the number's range first", involved);
+            throw Reject(DiagnosticCode.InvalidPointerArithmetic, pc, $"{info.Mnemonic} of a pointer and a number with no lower bound: check the number's range first", Involved());
         if (!indexesInput && scalar.Value.SMin is >= MaxPointerOffset or <= -MaxPointerOffset)
-            throw Reject(DiagnosticCode.InvalidPointerArithmetic, pc, $"{info.Mnemonic} of a pointer and a number of at least {scalar.Value.SMin} moves the pointer out of any object", involved);
+            throw Reject(DiagnosticCode.InvalidPointerArithmetic, pc, $"{info.Mnemonic} of a pointer and a number of at least {scalar.Value.SMin} moves the pointer out of any object", Involved());
 
         var variable = add
             ? ScalarArithmetic.Apply(s_add64, pointer.Value, scalar.Value)

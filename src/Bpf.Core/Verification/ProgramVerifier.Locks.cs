@@ -19,30 +19,30 @@ public sealed partial class ProgramVerifier
     private VerifierState SpinLockCall(int pc, VerifierState state, int register, LinuxHelper helper, string name)
     {
         var value = Read(pc, state, register);
-        string involved = Describe(register, value);
+        string Involved() => Describe(register, value);
         if (value.Kind != RegisterKind.MapValue || value.MaybeNull || value.Map is null)
-            throw Reject(DiagnosticCode.InvalidHelperArgument, pc, $"{name}: r{register} must point to the bpf_spin_lock of a map value (checked against null)", involved);
+            throw Reject(DiagnosticCode.InvalidHelperArgument, pc, $"{name}: r{register} must point to the bpf_spin_lock of a map value (checked against null)", Involved());
         var map = value.Map;
         if (!value.Value.IsConstant)
-            throw Reject(DiagnosticCode.SpinLock, pc, $"{name}: r{register} has a variable offset; the lock must be named at a constant offset", involved);
+            throw Reject(DiagnosticCode.SpinLock, pc, $"{name}: r{register} has a variable offset; the lock must be named at a constant offset", Involved());
         int lockOffset = map.Definition.SpinLockOffset;
         if (lockOffset < 0)
-            throw Reject(DiagnosticCode.SpinLock, pc, $"map '{map.Name}' has no valid bpf_spin_lock: its value type (BTF) declares no struct bpf_spin_lock", involved);
+            throw Reject(DiagnosticCode.SpinLock, pc, $"map '{map.Name}' has no valid bpf_spin_lock: its value type (BTF) declares no struct bpf_spin_lock", Involved());
         long at = value.Offset + (long)value.Value.ConstantValue;
         if (at != lockOffset)
-            throw Reject(DiagnosticCode.SpinLock, pc, $"off {at} doesn't point to 'struct bpf_spin_lock' that is at {lockOffset} in the values of map {map.Name}", involved);
+            throw Reject(DiagnosticCode.SpinLock, pc, $"off {at} doesn't point to 'struct bpf_spin_lock' that is at {lockOffset} in the values of map {map.Name}", Involved());
 
         if (helper == LinuxHelper.SpinLock)
         {
             if (state.Lock is { } held)
-                throw Reject(DiagnosticCode.SpinLock, pc, $"Locking two bpf_spin_locks are not allowed: the lock taken at instruction {held.Origin}{SourceOf(held.Origin)} is still held", involved);
+                throw Reject(DiagnosticCode.SpinLock, pc, $"Locking two bpf_spin_locks are not allowed: the lock taken at instruction {held.Origin}{SourceOf(held.Origin)} is still held", Involved());
             return state with { Lock = new HeldSpinLock(map, value.Id, pc) };
         }
 
         if (state.Lock is not { } current)
-            throw Reject(DiagnosticCode.SpinLock, pc, "bpf_spin_unlock without taking a lock on this path", involved);
+            throw Reject(DiagnosticCode.SpinLock, pc, "bpf_spin_unlock without taking a lock on this path", Involved());
         if (!ReferenceEquals(current.Map, map) || current.PointerId != value.Id)
-            throw Reject(DiagnosticCode.SpinLock, pc, $"bpf_spin_unlock of different lock: the lock held was taken at instruction {current.Origin}{SourceOf(current.Origin)}", involved);
+            throw Reject(DiagnosticCode.SpinLock, pc, $"bpf_spin_unlock of different lock: the lock held was taken at instruction {current.Origin}{SourceOf(current.Origin)}", Involved());
         return state with { Lock = null };
     }
 

@@ -77,22 +77,22 @@ public sealed partial class ProgramVerifier
     private (VerifierState State, RegisterState Loaded) Access(int pc, VerifierState state, int register, RegisterState pointer, short offset,
         int size, ContextAccessKind kind, RegisterState? stored, bool helperArgument = false)
     {
-        string involved = Describe(register, pointer);
+        string Involved() => Describe(register, pointer);
         bool write = stored is not null;
         bool atomic = kind == ContextAccessKind.Atomic;
         if (pointer.IsScalar)
-            throw Reject(DiagnosticCode.NotAPointer, pc, $"r{register} is a number, not a pointer: memory cannot be accessed through it", involved);
+            throw Reject(DiagnosticCode.NotAPointer, pc, $"r{register} is a number, not a pointer: memory cannot be accessed through it", Involved());
         if (pointer.MaybeNull)
         {
             throw Reject(DiagnosticCode.PossiblyNull, pc,
-                $"r{register} may be null here: it came from {OriginText(pointer)} and was not checked against 0", involved);
+                $"r{register} may be null here: it came from {OriginText(pointer)} and was not checked against 0", Involved());
         }
 
         NoteAccess(pc, register, pointer);
         if (atomic && pointer.Kind is RegisterKind.Context or RegisterKind.Packet or RegisterKind.PacketMeta)
-            throw Reject(DiagnosticCode.InvalidContextAccess, pc, $"atomic operations on {pointer.Kind} memory are not allowed", involved);
+            throw Reject(DiagnosticCode.InvalidContextAccess, pc, $"atomic operations on {pointer.Kind} memory are not allowed", Involved());
         if (write && stored is { IsPointer: true } && Strict && pointer.Kind is not (RegisterKind.Stack or RegisterKind.Context))
-            throw RejectStrict(DiagnosticCode.PointerLeak, pc, "storing a pointer into memory the host can read leaks its value", involved);
+            throw RejectStrict(DiagnosticCode.PointerLeak, pc, "storing a pointer into memory the host can read leaks its value", Involved());
         if (!helperArgument)
             CheckAlignment(pc, register, pointer, offset, size, atomic);
 
@@ -104,8 +104,8 @@ public sealed partial class ProgramVerifier
 
             case RegisterKind.MapValue:
                 if (write && pointer.ReadOnly)
-                    throw Reject(DiagnosticCode.ReadOnlyWrite, pc, $"a write into map {pointer.Map?.Name}, which programs may only read", involved);
-                CheckRange(pc, register, pointer, offset, size, pointer.Size, $"the {pointer.Size}-byte value of map {pointer.Map?.Name}");
+                    throw Reject(DiagnosticCode.ReadOnlyWrite, pc, $"a write into map {pointer.Map?.Name}, which programs may only read", Involved());
+                CheckRange(pc, register, pointer, offset, size, pointer.Size);
                 CheckNotSpinLock(pc, register, pointer, offset, size);
                 return (state, unknown);
 
@@ -113,29 +113,26 @@ public sealed partial class ProgramVerifier
             {
                 long bound = pointer.Size >= 0 ? pointer.Size : state.ProvenSize(pointer.Id);
                 if (write && pointer.ReadOnly)
-                    throw Reject(DiagnosticCode.ReadOnlyWrite, pc, "a write into read-only memory", involved);
-                string what = pointer.Size >= 0
-                    ? $"the {pointer.Size}-byte memory"
-                    : $"the input memory, of which {bound} bytes are proven to exist here (check the length first)";
+                    throw Reject(DiagnosticCode.ReadOnlyWrite, pc, "a write into read-only memory", Involved());
                 // p = input + i with i < length: the byte at p itself is inside.
                 bool indexed = pointer.Below != 0 && pointer.Below == pointer.Id && pointer.Value.SMin >= 0 && pointer.Offset + offset == 0 && size == 1;
                 if (!indexed)
-                    CheckRange(pc, register, pointer, offset, size, bound, what);
+                    CheckRange(pc, register, pointer, offset, size, bound);
                 return (state, unknown);
             }
 
             case RegisterKind.Packet:
             {
                 if (write && !PacketWritable)
-                    throw Reject(DiagnosticCode.ReadOnlyWrite, pc, $"{_options.Type.Name} programs may not write the packet", involved);
+                    throw Reject(DiagnosticCode.ReadOnlyWrite, pc, $"{_options.Type.Name} programs may not write the packet", Involved());
                 if (pointer.Value.SMin < 0)
-                    throw Reject(DiagnosticCode.OutOfBounds, pc, $"r{register}'s variable offset may be negative", involved);
+                    throw Reject(DiagnosticCode.OutOfBounds, pc, $"r{register}'s variable offset may be negative", Involved());
                 long start = pointer.Offset + offset;
                 if (start < 0 || start + size > pointer.Range)
                 {
                     throw Reject(DiagnosticCode.OutOfBounds, pc,
                         $"packet access of {size} bytes at offset {start} from r{register}, but only {pointer.Range} bytes are proven to be in the packet (compare a pointer against data_end first)",
-                        involved);
+                        Involved());
                 }
 
                 return (state, unknown);
@@ -148,7 +145,7 @@ public sealed partial class ProgramVerifier
                 return ArenaAccess(state, size);
 
             default:
-                throw Reject(DiagnosticCode.NotAPointer, pc, $"r{register} ({pointer.Kind}) cannot be dereferenced", involved);
+                throw Reject(DiagnosticCode.NotAPointer, pc, $"r{register} ({pointer.Kind}) cannot be dereferenced", Involved());
         }
     }
 
@@ -158,7 +155,7 @@ public sealed partial class ProgramVerifier
     private static string OriginText(RegisterState pointer) => pointer.Origin >= 0 ? $"instruction {pointer.Origin}" : "a helper";
 
     /// <summary>Every byte the access may touch, over the pointer's whole variable range, must lie in [0, <paramref name="bound"/>).</summary>
-    private void CheckRange(int pc, int register, RegisterState pointer, short offset, int size, long bound, string what)
+    private void CheckRange(int pc, int register, RegisterState pointer, short offset, int size, long bound)
     {
         long fixedStart = (long)pointer.Offset + offset;
         long low = fixedStart + pointer.Value.SMin;
@@ -166,9 +163,17 @@ public sealed partial class ProgramVerifier
         if (pointer.Value.SMin < -MaxPointerOffset || low < 0 || high > bound)
         {
             string range = pointer.Value.IsConstant ? $"offset {fixedStart + (long)pointer.Value.ConstantValue}" : $"offsets {low} to {(high == long.MaxValue ? "unbounded" : (high - size).ToString(System.Globalization.CultureInfo.InvariantCulture))}";
-            throw Reject(DiagnosticCode.OutOfBounds, pc, $"access of {size} bytes at {range} of {what}", Describe(register, pointer));
+            throw Reject(DiagnosticCode.OutOfBounds, pc, $"access of {size} bytes at {range} of {RegionText(pointer, bound)}", Describe(register, pointer));
         }
     }
+
+    /// <summary>What a map value or memory pointer points into, for diagnostics (built only when one is reported).</summary>
+    private static string RegionText(RegisterState pointer, long bound) => pointer switch
+    {
+        { Kind: RegisterKind.MapValue } => $"the {pointer.Size}-byte value of map {pointer.Map?.Name}",
+        { Size: >= 0 } => $"the {pointer.Size}-byte memory",
+        _ => $"the input memory, of which {bound} bytes are proven to exist here (check the length first)",
+    };
 
     /// <summary>The legacy packet loads (LD_ABS, LD_IND): socket filters only, with the context in r6; they clobber r1-r5.</summary>
     private VerifierState LegacyPacketLoad(int pc, OpcodeInfo info, Instruction instruction, VerifierState state)

@@ -65,38 +65,38 @@ public sealed partial class ProgramVerifier
         if (!pointer.Value.IsConstant)
         {
             return write
-                ? (VariableStackWrite(pc, state, register, pointer, low, high, stored), default)
+                ? (VariableStackWrite(pc, state, register, pointer, low, high, stored), RegisterState.Uninitialized)
                 : (state, VariableStackRead(pc, state, register, pointer, low, high, size));
         }
 
         int slot = low;
         var frame = state.Frames[pointer.Frame];
-        string involved = Describe(register, pointer);
+        string Involved() => Describe(register, pointer);
         if (write)
         {
             if (stored is { IsPointer: true } && (size != 8 || slot % 8 != 0))
-                throw Reject(DiagnosticCode.InvalidPointerArithmetic, pc, $"a pointer stored with a {size}-byte store at fp{slot} would be cut (spill pointers with 8-byte aligned stores)", involved);
+                throw Reject(DiagnosticCode.InvalidPointerArithmetic, pc, $"a pointer stored with a {size}-byte store at fp{slot} would be cut (spill pointers with 8-byte aligned stores)", Involved());
             if (stored is { Kind: RegisterKind.Stack } && pointer.Frame != state.Frames.Length - 1)
-                throw Reject(DiagnosticCode.PointerLeak, pc, "a stack pointer stored in a caller's frame could outlive the frame it points to (Linux refuses to spill stack pointers there)", involved);
+                throw Reject(DiagnosticCode.PointerLeak, pc, "a stack pointer stored in a caller's frame could outlive the frame it points to (Linux refuses to spill stack pointers there)", Involved());
             bool spill = size == 8 && slot % 8 == 0 && stored is not null;
             if (!spill && Strict && FirstSpilledPointer(frame.Stack, slot, slot + size) is { } corrupted)
             {
                 throw RejectStrict(DiagnosticCode.PointerLeak, pc,
-                    $"a {size}-byte store at fp{slot} overwrites part of the pointer spilled at fp{corrupted}, leaving the rest of it readable as a number", involved);
+                    $"a {size}-byte store at fp{slot} overwrites part of the pointer spilled at fp{corrupted}, leaving the rest of it readable as a number", Involved());
             }
 
             var stack = spill
-                ? frame.Stack.Spill(slot, stored!.Value)
+                ? frame.Stack.Spill(slot, stored!)
                 : frame.Stack.Write(slot, size, stored is { IsConstant: true } zero && zero.Value.ConstantValue == 0);
-            return (state.WithFrame(pointer.Frame, frame with { Stack = stack }), default);
+            return (state.WithFrame(pointer.Frame, frame with { Stack = stack }), RegisterState.Uninitialized);
         }
 
         if (size == 8 && frame.Stack.SpillAt(slot) is { } spilled)
             return (state, spilled);
         if (FirstSpilledPointer(frame.Stack, slot, slot + size) is { } partial)
-            throw Reject(DiagnosticCode.InvalidPointerArithmetic, pc, $"a {size}-byte read of part of a pointer spilled at fp{partial}", involved);
+            throw Reject(DiagnosticCode.InvalidPointerArithmetic, pc, $"a {size}-byte read of part of a pointer spilled at fp{partial}", Involved());
         if (Strict && !frame.Stack.IsInitialized(slot, size))
-            throw RejectStrict(DiagnosticCode.UninitializedStack, pc, $"a read of {size} bytes at fp{slot}, which were not written on this path", involved);
+            throw RejectStrict(DiagnosticCode.UninitializedStack, pc, $"a read of {size} bytes at fp{slot}, which were not written on this path", Involved());
         if (frame.Stack.IsZero(slot, size))
             return (state, RegisterState.Constant(0));
         return (state, UnknownOfSize(size));
@@ -128,19 +128,19 @@ public sealed partial class ProgramVerifier
     private VerifierState VariableStackWrite(int pc, VerifierState state, int register, RegisterState pointer, int low, int high, RegisterState? stored)
     {
         var frame = state.Frames[pointer.Frame];
-        string involved = Describe(register, pointer);
+        string Involved() => Describe(register, pointer);
         if (Strict)
         {
             if (stored is { IsPointer: true })
-                throw RejectStrict(DiagnosticCode.PointerLeak, pc, "a pointer stored at a variable stack offset is kept only as a number, which leaks its value", involved);
+                throw RejectStrict(DiagnosticCode.PointerLeak, pc, "a pointer stored at a variable stack offset is kept only as a number, which leaks its value", Involved());
             if (FirstSpilledPointer(frame.Stack, low, high) is { } spilled)
-                throw RejectStrict(DiagnosticCode.PointerLeak, pc, $"a store at a variable offset may overwrite part of the pointer spilled at fp{spilled}", involved);
+                throw RejectStrict(DiagnosticCode.PointerLeak, pc, $"a store at a variable offset may overwrite part of the pointer spilled at fp{spilled}", Involved());
             for (int i = low; i < high; i++)
             {
                 if (frame.Stack.ByteAt(i) == StackByte.Invalid)
                 {
                     throw RejectStrict(DiagnosticCode.UninitializedStack, pc,
-                        $"a store at a variable offset into fp{low} to fp{high - 1}, where fp{i} was never written: initialize the whole buffer first", involved);
+                        $"a store at a variable offset into fp{low} to fp{high - 1}, where fp{i} was never written: initialize the whole buffer first", Involved());
                 }
             }
         }

@@ -15,16 +15,16 @@ public sealed partial class ProgramVerifier
 
     private RegisterState SyscallContextAccess(int pc, int register, RegisterState pointer, short offset, int size, bool write, RegisterState? stored)
     {
-        string involved = Describe(register, pointer);
+        string Involved() => Describe(register, pointer);
         if (!pointer.Value.IsConstant || pointer.Value.ConstantValue != 0)
-            throw Reject(DiagnosticCode.InvalidContextAccess, pc, $"variable ctx access through r{register} disallowed: syscall arguments are read at constant offsets", involved);
+            throw Reject(DiagnosticCode.InvalidContextAccess, pc, $"variable ctx access through r{register} disallowed: syscall arguments are read at constant offsets", Involved());
         if (pointer.Offset != 0)
-            throw Reject(DiagnosticCode.InvalidContextAccess, pc, $"dereference of modified ctx ptr r{register} off={pointer.Offset} disallowed: put the offset in the instruction", involved);
+            throw Reject(DiagnosticCode.InvalidContextAccess, pc, $"dereference of modified ctx ptr r{register} off={pointer.Offset} disallowed: put the offset in the instruction", Involved());
         // The instruction's 16-bit offset cannot reach 65535: only negative and misaligned ones are wrong.
         if (offset < 0 || offset % size != 0)
-            throw Reject(DiagnosticCode.InvalidContextAccess, pc, $"invalid bpf_context access off={offset} size={size}: syscall arguments are accessed below offset {SyscallContext.MaxArgumentSize}, aligned to the size", involved);
+            throw Reject(DiagnosticCode.InvalidContextAccess, pc, $"invalid bpf_context access off={offset} size={size}: syscall arguments are accessed below offset {SyscallContext.MaxArgumentSize}, aligned to the size", Involved());
         if (write && stored is { IsPointer: true } && Strict)
-            throw RejectStrict(DiagnosticCode.PointerLeak, pc, "storing a pointer into the argument block the caller reads", involved);
+            throw RejectStrict(DiagnosticCode.PointerLeak, pc, "storing a pointer into the argument block the caller reads", Involved());
         return RegisterState.FromScalar(size == 8 ? Scalar.Unknown : Scalar.UnsignedRange(0, (1UL << (size * 8)) - 1));
     }
 }

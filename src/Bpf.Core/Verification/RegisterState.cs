@@ -27,7 +27,7 @@ namespace Bpf.Verification;
 /// (<c>if (i &lt; length)</c>); pointers into memory sized by a scalar: their variable part is such a
 /// value. 0 when nothing is known. It is what lets raw-memory programs index their input.
 /// </param>
-public readonly record struct RegisterState(
+public sealed record RegisterState(
     RegisterKind Kind,
     Scalar Value,
     int Offset = 0,

@@ -19,7 +19,9 @@ public enum StackByte : byte
 /// <summary>
 /// One stack frame's 512 bytes as the verifier knows them: per byte whether it was written and
 /// how, and per 8-byte slot the register spilled there. Immutable: writes return a new state, so
-/// branches share unchanged frames.
+/// branches share unchanged frames. Only the slots from the deepest one written up to the frame
+/// pointer are stored (as Linux keeps only the stack a function allocated), so that a write copies
+/// what the function uses rather than the whole frame.
 /// </summary>
 public sealed class StackState
 {
@@ -27,8 +29,15 @@ public sealed class StackState
     public const int FrameSize = 512;
 
     private const int Slots = FrameSize / 8;
+
+    /// <summary>The bytes of the slots from <see cref="_low"/> up to the frame pointer; the bytes below are <see cref="StackByte.Invalid"/>.</summary>
     private readonly StackByte[] _bytes;
-    private readonly RegisterState[] _spills;
+
+    /// <summary>Per stored slot, the register last spilled there (it counts only while all the slot's bytes are <see cref="StackByte.Spill"/>).</summary>
+    private readonly RegisterState?[] _spills;
+
+    /// <summary>The deepest slot stored (0 the deepest of the frame, <see cref="Slots"/> when nothing is).</summary>
+    private readonly int _low;
 
     /// <summary>
     /// Told of every read and every whole-slot write while the verifier executes an instruction, so
@@ -39,24 +48,25 @@ public sealed class StackState
     [ThreadStatic]
     internal static IStackObserver? Observer;
 
-    private StackState(StackByte[] bytes, RegisterState[] spills)
+    private StackState(StackByte[] bytes, RegisterState?[] spills)
     {
         _bytes = bytes;
         _spills = spills;
+        _low = Slots - spills.Length;
     }
 
     /// <summary>A frame nothing was written to.</summary>
-    public static StackState Empty { get; } = new(new StackByte[FrameSize], new RegisterState[Slots]);
+    public static StackState Empty { get; } = new([], []);
 
     /// <summary>The deepest byte written, as a positive depth (0 when nothing was written).</summary>
     public int Depth
     {
         get
         {
-            for (int i = 0; i < FrameSize; i++)
+            for (int i = 0; i < _bytes.Length; i++)
             {
                 if (_bytes[i] != StackByte.Invalid)
-                    return FrameSize - i;
+                    return _bytes.Length - i;
             }
 
             return 0;
@@ -67,7 +77,7 @@ public sealed class StackState
     public StackByte ByteAt(int offset)
     {
         Observer?.Read(this, offset, 1);
-        return _bytes[FrameSize + offset];
+        return Byte(FrameSize + offset);
     }
 
     /// <summary>The register spilled in the 8-byte slot at <paramref name="offset"/> (8-aligned), when its bytes are a spill.</summary>
@@ -76,13 +86,37 @@ public sealed class StackState
         Observer?.Read(this, offset, 8);
         if (offset % 8 != 0)
             return null;
-        for (int i = 0; i < 8; i++)
-        {
-            if (_bytes[FrameSize + offset + i] != StackByte.Spill)
-                return null;
-        }
+        int slot = SlotOf(offset);
+        return IsSpilled(slot) ? _spills[slot - _low] : null;
+    }
 
-        return _spills[(FrameSize + offset) / 8];
+    /// <summary>Byte <paramref name="index"/> of the frame (0 the deepest).</summary>
+    private StackByte Byte(int index)
+    {
+        int stored = index - _low * 8;
+        return stored >= 0 ? _bytes[stored] : StackByte.Invalid;
+    }
+
+    /// <summary>The slot <paramref name="slot"/>'s eight bytes read as one number (0: never written).</summary>
+    private ulong SlotBytes(int slot) =>
+        slot >= _low ? MemoryMarshal.Cast<StackByte, ulong>(_bytes.AsSpan())[slot - _low] : 0;
+
+    /// <summary>The spilled register stored for slot <paramref name="slot"/>, whether or not it still counts.</summary>
+    private RegisterState? SpillOf(int slot) => slot >= _low ? _spills[slot - _low] : null;
+
+    /// <summary>
+    /// Copies of the stored bytes and spills, deep enough to hold byte <paramref name="index"/>, and
+    /// the slot the copies start at.
+    /// </summary>
+    private (StackByte[] Bytes, RegisterState?[] Spills, int Low) CopyDownTo(int index)
+    {
+        int low = Math.Min(_low, Math.Max(index, 0) / 8);
+        int count = Slots - low;
+        var bytes = new StackByte[count * 8];
+        var spills = new RegisterState?[count];
+        _bytes.CopyTo(bytes, (_low - low) * 8);
+        _spills.CopyTo(spills, _low - low);
+        return (bytes, spills, low);
     }
 
     /// <summary>The slot (0 the deepest, 63 the one just below the frame pointer) holding byte <paramref name="offset"/>.</summary>
@@ -110,11 +144,10 @@ public sealed class StackState
     public StackState Spill(int offset, RegisterState register)
     {
         Observer?.Written(this, offset, 8);
-        var bytes = (StackByte[])_bytes.Clone();
-        var spills = (RegisterState[])_spills.Clone();
-        for (int i = 0; i < 8; i++)
-            bytes[FrameSize + offset + i] = StackByte.Spill;
-        spills[(FrameSize + offset) / 8] = register;
+        var (bytes, spills, low) = CopyDownTo(FrameSize + offset);
+        int slot = SlotOf(offset);
+        bytes.AsSpan((slot - low) * 8, 8).Fill(StackByte.Spill);
+        spills[slot - low] = register;
         return new StackState(bytes, spills);
     }
 
@@ -122,13 +155,14 @@ public sealed class StackState
     public StackState Write(int offset, int size, bool zero)
     {
         Observer?.Written(this, offset, size);
-        var bytes = (StackByte[])_bytes.Clone();
-        for (int i = offset; i < offset + size; i++)
+        var (bytes, spills, low) = CopyDownTo(FrameSize + offset);
+        int first = FrameSize + offset - low * 8;
+        for (int i = first; i < first + size; i++)
         {
-            int slot = (FrameSize + i) / 8;
-            if (bytes[FrameSize + i] == StackByte.Spill)
+            if (bytes[i] == StackByte.Spill)
             {
                 // Overwriting part of a spilled register turns the rest of it into plain data.
+                int slot = i / 8;
                 for (int j = slot * 8; j < slot * 8 + 8; j++)
                 {
                     if (bytes[j] == StackByte.Spill)
@@ -136,11 +170,11 @@ public sealed class StackState
                 }
             }
 
-            bytes[FrameSize + i] = zero ? StackByte.Zero : StackByte.Misc;
+            bytes[i] = zero ? StackByte.Zero : StackByte.Misc;
         }
 
         // The spilled registers are kept as they are: a slot's register counts only while all its bytes are Spill.
-        return new StackState(bytes, _spills);
+        return new StackState(bytes, spills);
     }
 
     /// <summary>
@@ -152,11 +186,10 @@ public sealed class StackState
     /// </summary>
     public StackState WriteVariable(int from, int to, bool zero)
     {
-        var bytes = (StackByte[])_bytes.Clone();
-        var spills = (RegisterState[])_spills.Clone();
+        var (bytes, spills, low) = CopyDownTo(FrameSize + from);
         for (int i = from; i < to; i++)
         {
-            int index = FrameSize + i;
+            int index = FrameSize + i - low * 8;
             int slot = index / 8;
             switch (bytes[index])
             {
@@ -183,7 +216,7 @@ public sealed class StackState
         Observer?.Read(this, offset, size);
         for (int i = offset; i < offset + size; i++)
         {
-            if (_bytes[FrameSize + i] == StackByte.Invalid)
+            if (Byte(FrameSize + i) == StackByte.Invalid)
                 return false;
         }
 
@@ -196,7 +229,7 @@ public sealed class StackState
         Observer?.Read(this, offset, size);
         for (int i = offset; i < offset + size; i++)
         {
-            if (_bytes[FrameSize + i] != StackByte.Zero)
+            if (Byte(FrameSize + i) != StackByte.Zero)
                 return false;
         }
 
@@ -217,15 +250,16 @@ public sealed class StackState
     {
         if (ReferenceEquals(this, other))
             return true;
-        var mine = MemoryMarshal.Cast<StackByte, ulong>(_bytes.AsSpan());
-        var theirs = MemoryMarshal.Cast<StackByte, ulong>(other._bytes.AsSpan());
+
+        // Slots below the deepest one stored were never written on the explored path: they read nothing there.
+        liveSlots &= _low >= Slots ? 0 : ulong.MaxValue << _low;
         for (ulong slots = liveSlots; slots != 0; slots &= slots - 1)
         {
             int slot = BitOperations.TrailingZeroCount(slots);
-            ulong old = mine[slot];
+            ulong old = SlotBytes(slot);
             if (old == 0)
                 continue; // never written on the explored path: it read nothing there
-            if (old == theirs[slot] && old != SpilledSlot)
+            if (old == other.SlotBytes(slot) && old != SpilledSlot)
                 continue; // the same plain bytes (a partly spilled slot reads as data: its register no longer counts)
             if (!SlotCovers(other, slot, (preciseSlots & (1UL << slot)) != 0, ids))
                 return false;
@@ -239,18 +273,18 @@ public sealed class StackState
 
     private bool SlotCovers(StackState other, int slot, bool precise, IdMap ids)
     {
-        bool mineSpilled = IsSpilled(slot);
         bool theirsSpilled = other.IsSpilled(slot);
-        if (mineSpilled)
-            return theirsSpilled && _spills[slot].Covers(other._spills[slot], ids, precise);
+        if (IsSpilled(slot))
+            return theirsSpilled && SpillOf(slot)!.Covers(other.SpillOf(slot)!, ids, precise);
+        var theirSpill = other.SpillOf(slot);
         for (int i = slot * 8; i < slot * 8 + 8; i++)
         {
-            var theirs = other._bytes[i];
-            bool ok = _bytes[i] switch
+            var theirs = other.Byte(i);
+            bool ok = Byte(i) switch
             {
                 StackByte.Invalid => true,
-                StackByte.Misc => theirs is StackByte.Misc or StackByte.Zero || (theirs == StackByte.Spill && other._spills[slot].IsScalar),
-                StackByte.Zero => theirs == StackByte.Zero || (theirs == StackByte.Spill && theirsSpilled && other._spills[slot] is { IsConstant: true } s && s.Value.ConstantValue == 0),
+                StackByte.Misc => theirs is StackByte.Misc or StackByte.Zero || (theirs == StackByte.Spill && theirSpill!.IsScalar),
+                StackByte.Zero => theirs == StackByte.Zero || (theirs == StackByte.Spill && theirsSpilled && theirSpill is { IsConstant: true } s && s.Value.ConstantValue == 0),
                 _ => false, // a byte of a partly overwritten spill: reads as data, the current path must have data there too
             };
             if (!ok)
@@ -260,5 +294,5 @@ public sealed class StackState
         return true;
     }
 
-    private bool IsSpilled(int slot) => MemoryMarshal.Cast<StackByte, ulong>(_bytes.AsSpan())[slot] == SpilledSlot;
+    private bool IsSpilled(int slot) => SlotBytes(slot) == SpilledSlot;
 }
