@@ -8,4 +8,7 @@ internal interface IStackObserver
 
     /// <summary><paramref name="size"/> bytes at <paramref name="offset"/> of <paramref name="stack"/> are being replaced.</summary>
     void Written(StackState stack, int offset, int size);
+
+    /// <summary>A register is being spilled at <paramref name="offset"/> of <paramref name="stack"/> (an 8-aligned slot, any width).</summary>
+    void Spilled(StackState stack, int offset);
 }

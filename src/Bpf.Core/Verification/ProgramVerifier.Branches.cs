@@ -76,17 +76,7 @@ public sealed partial class ProgramVerifier
             return state.With(register, before with { Value = value });
 
         // Copies of the scalar learn the same; so does the size of memory the scalar measures.
-        for (int f = 0; f < state.Frames.Length; f++)
-        {
-            var frame = state.Frames[f];
-            for (int r = 0; r < frame.Registers.Length; r++)
-            {
-                if (frame[r].IsScalar && frame[r].Id == before.Id)
-                    frame = frame.With(r, frame[r] with { Value = value });
-            }
-
-            state = state.WithFrame(f, frame);
-        }
+        state = state.WithEachRegister((before.Id, value), static (r, learnt) => r.IsScalar && r.Id == learnt.Id ? r with { Value = learnt.value } : r);
 
         if (state.ProvenSizes.ContainsKey(before.Id) && value.UMin > (ulong)state.ProvenSize(before.Id))
             state = state with { ProvenSizes = state.ProvenSizes.SetItem(before.Id, (long)Math.Min(value.UMin, int.MaxValue)) };
@@ -127,42 +117,23 @@ public sealed partial class ProgramVerifier
         var value = state[register];
         if (value.Id == 0)
             return state.With(register, value with { Below = length });
-        for (int f = 0; f < state.Frames.Length; f++)
-        {
-            var frame = state.Frames[f];
-            for (int r = 0; r < frame.Registers.Length; r++)
-            {
-                if (frame[r].IsScalar && frame[r].Id == value.Id)
-                    frame = frame.With(r, frame[r] with { Below = length });
-            }
-
-            state = state.WithFrame(f, frame);
-        }
-
-        return state;
+        return state.WithEachRegister((value.Id, length), static (r, below) => r.IsScalar && r.Id == below.Id ? r with { Below = below.length } : r);
     }
 
     /// <summary>The state on the side of a null check where <paramref name="pointer"/> is (not) null: every copy of it learns.</summary>
     private static VerifierState ResolveNull(VerifierState state, RegisterState pointer, bool isNull)
     {
-        for (int f = 0; f < state.Frames.Length; f++)
-        {
-            var frame = state.Frames[f];
-            for (int r = 0; r < frame.Registers.Length; r++)
-            {
-                var register = frame[r];
-                if (register.IsPointer && register.MaybeNull && register.Id == pointer.Id)
-                    frame = frame.With(r, isNull ? RegisterState.Constant(0) : register with { MaybeNull = false });
-            }
-
-            state = state.WithFrame(f, frame);
-        }
+        state = state.WithEachRegister((pointer.Id, isNull), static (r, check) =>
+            !(r.IsPointer && r.MaybeNull && r.Id == check.Id) ? r : check.isNull ? NullPointer : r with { MaybeNull = false });
 
         // A reservation that was null holds nothing to release.
         if (isNull && state.References.ContainsKey(pointer.Id))
             state = state with { References = state.References.Remove(pointer.Id) };
         return state;
     }
+
+    /// <summary>What a pointer is on the side of a null check where it is null: the number 0.</summary>
+    private static readonly RegisterState NullPointer = RegisterState.Constant(0);
 
     private static bool IsPacketCheck(RegisterState left, RegisterState right, out RegisterState packet, out bool packetOnLeft)
     {
@@ -190,19 +161,7 @@ public sealed partial class ProgramVerifier
     {
         if (packet.Offset < 0)
             return state;
-        for (int f = 0; f < state.Frames.Length; f++)
-        {
-            var frame = state.Frames[f];
-            for (int r = 0; r < frame.Registers.Length; r++)
-            {
-                var register = frame[r];
-                if (register.Kind == RegisterKind.Packet && register.Id == packet.Id && register.Range < packet.Offset)
-                    frame = frame.With(r, register with { Range = packet.Offset });
-            }
-
-            state = state.WithFrame(f, frame);
-        }
-
-        return state;
+        return state.WithEachRegister((packet.Id, packet.Offset), static (r, end) =>
+            r.Kind == RegisterKind.Packet && r.Id == end.Id && r.Range < end.Offset ? r with { Range = end.Offset } : r);
     }
 }

@@ -105,6 +105,17 @@ public sealed partial class ProgramVerifier
             case HelperReturn.Void:
                 result = RegisterState.Uninitialized;
                 break;
+            case HelperReturn.MapValueOrNull when ConstantArrayKey(state, id, map) is not null:
+            {
+                // An array's element at a constant index inside it always exists (Linux 6.14+). As in
+                // Linux, a value with a spin lock still gets an id, which tells its lock from others'.
+                int lockId = 0;
+                if (map.Map!.Definition.SpinLockOffset >= 0)
+                    (state, lockId) = state.TakeId();
+                result = new RegisterState(RegisterKind.MapValue, Scalar.Constant(0), Id: lockId, Map: map.Map, Size: ValueSizeOf(map), Origin: pc,
+                    ReadOnly: (map.Map.Flags & BpfMapFlags.ReadOnlyProgram) != 0);
+                break;
+            }
             case HelperReturn.MapValueOrNull:
             {
                 (state, int nullId) = state.TakeId();
@@ -132,6 +143,34 @@ public sealed partial class ProgramVerifier
         return Step.Next(pc + 1, AfterCall(state, result));
     }
 
+    /// <summary>
+    /// For <c>bpf_map_lookup_elem</c> on an array (or per-CPU array) with a key that is a constant
+    /// index inside it, the stack slot the key is in, and whether the key is a spilled number (whose
+    /// exact value the result then depends on) rather than zero bytes; null otherwise. Such a lookup
+    /// cannot fail, so its result is not null (Linux's can_elide_value_nullness and
+    /// get_constant_map_key: the key is four zero bytes, or a four-byte store of a constant at the
+    /// start of a slot).
+    /// </summary>
+    private static (int Frame, int Slot, bool Spilled)? ConstantArrayKey(VerifierState state, int helper, RegisterState map)
+    {
+        if (helper != (int)LinuxHelper.MapLookupElem || map.Map is not { Type: BpfMapType.Array or BpfMapType.PercpuArray, KeySize: 4 } array)
+            return null;
+        var key = state[2];
+        if (key.Kind != RegisterKind.Stack || !key.Value.IsConstant)
+            return null;
+        long offset = key.Offset + (long)key.Value.ConstantValue;
+        if (offset < -StackState.FrameSize || offset + 4 > 0)
+            return null;
+        var stack = state.Frames[key.Frame].Stack;
+        int at = (int)offset;
+        int slot = StackState.SlotOf(at);
+        if (stack.IsZero(at, 4))
+            return (key.Frame, slot, false);
+        return stack.NarrowSpillAt(at, 4) is { IsConstant: true } spilled && spilled.Value.ConstantValue < (ulong)array.MaxEntries
+            ? (key.Frame, slot, true)
+            : null;
+    }
+
     /// <summary>After a helper: r1-r5 are clobbered, r0 is the result.</summary>
     private static VerifierState AfterCall(VerifierState state, RegisterState result)
     {
@@ -143,37 +182,14 @@ public sealed partial class ProgramVerifier
     private static VerifierState Release(VerifierState state, int id)
     {
         state = state with { References = state.References.Remove(id) };
-        for (int f = 0; f < state.Frames.Length; f++)
-        {
-            var frame = state.Frames[f];
-            for (int r = 0; r < frame.Registers.Length; r++)
-            {
-                if (frame[r].IsPointer && frame[r].Id == id)
-                    frame = frame.With(r, RegisterState.Uninitialized);
-            }
-
-            state = state.WithFrame(f, frame);
-        }
-
-        return state;
+        return state.WithEachRegister(id, static (r, released) => r.IsPointer && r.Id == released ? RegisterState.Uninitialized : r);
     }
 
     /// <summary>Helpers that move the packet make every packet pointer stale (Linux's clear_all_pkt_pointers).</summary>
     private static VerifierState ForgetPacketPointers(VerifierState state)
     {
-        for (int f = 0; f < state.Frames.Length; f++)
-        {
-            var frame = state.Frames[f];
-            for (int r = 0; r < frame.Registers.Length; r++)
-            {
-                if (frame[r].Kind is RegisterKind.Packet or RegisterKind.PacketEnd or RegisterKind.PacketMeta)
-                    frame = frame.With(r, RegisterState.Uninitialized);
-            }
-
-            state = state.WithFrame(f, frame);
-        }
-
-        return state;
+        return state.WithEachRegister(0, static (r, _) =>
+            r.Kind is RegisterKind.Packet or RegisterKind.PacketEnd or RegisterKind.PacketMeta ? RegisterState.Uninitialized : r);
     }
 
     private RegisterState MapArgument(int pc, VerifierState state, int register, string helper)

@@ -30,7 +30,7 @@ public sealed partial class ProgramVerifier
     {
         var pending = new Stack<PendingPath>();
         var stackUse = new StackUse();
-        pending.Push(new PendingPath(0, InitialState(), null, new ulong[MaxFrames], null, 0, 0));
+        pending.Push(new PendingPath(0, InitialState(), null, new ulong[MaxFrames], -1, 0, 0));
         while (pending.TryPop(out var path))
         {
             int pc = path.Pc;
@@ -58,7 +58,7 @@ public sealed partial class ProgramVerifier
                     {
                         last = Remember(pc, state, last, written, history);
                         written = new ulong[MaxFrames];
-                        history = null;
+                        history = -1;
                         instructions = 0;
                         jumps = 0;
                     }
@@ -70,7 +70,7 @@ public sealed partial class ProgramVerifier
                 var step = Execute(pc, state);
                 StackState.Observer = null;
                 DependOnValues(pc, state, last, history, forked: step.Other is not null);
-                history = stackUse.Record(pc, state.Frames.Length - 1, history, LoadDependsOnStack(pc, step), step.Other is not null ? LinksAt(pc, state) : null);
+                history = AddHistory(stackUse.Record(pc, state.Frames.Length - 1, history, LoadDependsOnStack(pc, step)), step.Other is not null ? LinksAt(pc, state) : null);
                 instructions++;
                 if (_code.InfoAt(pc)!.IsJump)
                     jumps++;
@@ -119,7 +119,7 @@ public sealed partial class ProgramVerifier
     /// loops that make no progress. A pruned path depends on the stack slots the covering state's
     /// paths read, so those become reads of this path (Linux's propagate_liveness).
     /// </summary>
-    private bool IsCovered(int pc, VerifierState state, Checkpoint? last, ulong[] written, HistoryEntry? history)
+    private bool IsCovered(int pc, VerifierState state, Checkpoint? last, ulong[] written, int history)
     {
         var checkpoints = _visited[pc];
         if (checkpoints is null || checkpoints.Count == 0)
@@ -213,7 +213,7 @@ public sealed partial class ProgramVerifier
         }
     }
 
-    private Checkpoint Remember(int pc, VerifierState state, Checkpoint? last, ulong[] written, HistoryEntry? history)
+    private Checkpoint Remember(int pc, VerifierState state, Checkpoint? last, ulong[] written, int history)
     {
         var checkpoint = new Checkpoint(state, last, written, history);
         var list = _visited[pc] ??= [];
@@ -270,11 +270,10 @@ public sealed partial class ProgramVerifier
 
         /// <summary>
         /// The history entry of the instruction just executed; <paramref name="keepReads"/> false when
-        /// its result does not depend on what it read; <paramref name="linked"/> the scalars a jump that
-        /// went both ways taught something.
+        /// its result does not depend on what it read.
         /// </summary>
-        public HistoryEntry Record(int pc, int frame, HistoryEntry? previous, bool keepReads, Links? linked) =>
-            new(pc, frame, keepReads ? _readFrame : -1, keepReads ? _readSlots : 0, _writeFrame, _writeSlots, _wholeSlots, previous) { Linked = linked };
+        public HistoryEntry Record(int pc, int frame, int previous, bool keepReads) =>
+            new(pc, frame, keepReads ? _readFrame : -1, keepReads ? _readSlots : 0, _writeFrame, _writeSlots, _wholeSlots, previous, -1);
 
         public void Read(StackState stack, int offset, int size)
         {
@@ -309,6 +308,13 @@ public sealed partial class ProgramVerifier
             _writeFrame = _writeFrame == -1 || _writeFrame == unique ? unique : -2;
             _writeSlots |= StackState.SlotsTouched(offset, size);
             _wholeSlots |= whole;
+        }
+
+        public void Spilled(StackState stack, int offset)
+        {
+            // A narrow spill replaces the slot's register whole: what is compared of the slot's
+            // spilled value comes from the stored register alone (its other bytes are data, never precise).
+            _wholeSlots |= StackState.SlotsTouched(offset, 1);
         }
 
         private int FrameOf(StackState stack)

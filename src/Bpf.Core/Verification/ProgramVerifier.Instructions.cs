@@ -89,7 +89,7 @@ public sealed partial class ProgramVerifier
         {
             // x & m and x >> n are at most x: a bound below a length survives them (64-bit only).
             int below = info.Is64 && info.Operation is Operation.And or Operation.Rsh ? target.Below : 0;
-            return state.With(dst, RegisterState.FromScalar(ScalarArithmetic.Apply(info, target.Value, source.Value)) with { Below = below });
+            return state.With(dst, new RegisterState(RegisterKind.Scalar, ScalarArithmetic.Apply(info, target.Value, source.Value), Below: below));
         }
 
         return state.With(dst, PointerArithmetic(pc, info, instruction, target, source, state));

@@ -24,7 +24,7 @@ public sealed partial class ProgramVerifier
     /// exact values: a pruned path takes whichever way its values lead, and both were proven safe.
     /// Called after the instruction ran, with the state and history from before it.
     /// </summary>
-    private void DependOnValues(int pc, VerifierState state, Checkpoint? last, HistoryEntry? history, bool forked)
+    private void DependOnValues(int pc, VerifierState state, Checkpoint? last, int history, bool forked)
     {
         var info = _code.InfoAt(pc)!;
         var instruction = _code[pc];
@@ -86,13 +86,17 @@ public sealed partial class ProgramVerifier
                 break;
         }
 
-        if (needed == 0)
+        // A lookup that cannot fail because its key is a constant index depends on that constant.
+        var constantKey = info.Operation == Operation.Call ? ConstantArrayKey(state, instruction.Immediate, state[1]) : null;
+        if (needed == 0 && constantKey is not { Spilled: true })
             return;
 
         Span<ushort> registers = stackalloc ushort[MaxFrames];
         Span<ulong> slots = stackalloc ulong[MaxFrames];
         int frame = state.Frames.Length - 1;
         registers[frame] = needed;
+        if (constantKey is { Spilled: true } key)
+            slots[key.Frame] |= 1UL << key.Slot;
         AddLinkedScalars(state, frame, needed, registers, slots);
         MarkPrecise(registers, slots, last, history);
     }
@@ -218,15 +222,15 @@ public sealed partial class ProgramVerifier
     /// current point of the path are needed exactly: follows them back through
     /// <paramref name="history"/> and the checkpoints before, marking each checkpoint.
     /// </summary>
-    private void MarkPrecise(Span<ushort> registers, Span<ulong> slots, Checkpoint? last, HistoryEntry? history)
+    private void MarkPrecise(Span<ushort> registers, Span<ulong> slots, Checkpoint? last, int history)
     {
         var entry = history;
         var checkpoint = last;
         while (true)
         {
-            for (; entry is not null; entry = entry.Previous)
+            for (; entry >= 0; entry = _history[entry].Previous)
             {
-                if (!Backtrack(entry, registers, slots))
+                if (!Backtrack(in _history[entry], registers, slots))
                 {
                     MarkEverythingPrecise(checkpoint);
                     return;
@@ -286,13 +290,14 @@ public sealed partial class ProgramVerifier
     /// a slot stored from a register needs the register. False when the instruction's stack use
     /// could not be attributed to one frame.
     /// </summary>
-    private bool Backtrack(HistoryEntry entry, Span<ushort> registers, Span<ulong> slots)
+    private bool Backtrack(in HistoryEntry entry, Span<ushort> registers, Span<ulong> slots)
     {
         var info = _code.InfoAt(entry.Pc)!;
         var instruction = _code[entry.Pc];
         int f = entry.Frame;
         ushort dst = Bit(instruction.Dst);
-        ushort src = info.UsesSourceRegister ? Bit(instruction.Src) : (ushort)0;
+        // A store's source register is the value stored, though the opcode's source bit is not set for stores.
+        ushort src = info.UsesSourceRegister || info.Class == OpcodeClass.Stx ? Bit(instruction.Src) : (ushort)0;
         switch (info.Class)
         {
             case OpcodeClass.Alu or OpcodeClass.Alu64:
@@ -345,8 +350,9 @@ public sealed partial class ProgramVerifier
 
                 if (info.IsConditionalJump)
                 {
-                    if (entry.Linked is { } links)
+                    if (entry.Linked >= 0)
                     {
+                        var links = _links[entry.Linked];
                         bool hit = false;
                         for (int g = 0; g < MaxFrames; g++)
                             hit |= (registers[g] & links.Registers[g]) != 0 || (slots[g] & links.Slots[g]) != 0;
@@ -381,7 +387,7 @@ public sealed partial class ProgramVerifier
     }
 
     /// <summary>A store to needed stack slots: slots written whole no longer need what came before, and the stored register is needed.</summary>
-    private static bool StackWritten(HistoryEntry entry, Span<ushort> registers, Span<ulong> slots, ushort stored)
+    private static bool StackWritten(in HistoryEntry entry, Span<ushort> registers, Span<ulong> slots, ushort stored)
     {
         if (entry.WriteFrame == -1)
             return true;

@@ -79,20 +79,27 @@ public sealed partial class ProgramVerifier
             if (stored is { Kind: RegisterKind.Stack } && pointer.Frame != state.Frames.Length - 1)
                 throw Reject(DiagnosticCode.PointerLeak, pc, "a stack pointer stored in a caller's frame could outlive the frame it points to (Linux refuses to spill stack pointers there)", Involved());
             bool spill = size == 8 && slot % 8 == 0 && stored is not null;
+
+            // A narrow store of a constant other than 0 at the start of a slot keeps its value (Linux
+            // keeps any scalar there for root): a map key written so stays known. Zeros are kept as
+            // zero bytes, as before.
+            bool narrowSpill = size < 8 && slot % 8 == 0 && stored is { IsConstant: true } constant && constant.Value.ConstantValue != 0;
             if (!spill && Strict && FirstSpilledPointer(frame.Stack, slot, slot + size) is { } corrupted)
             {
                 throw RejectStrict(DiagnosticCode.PointerLeak, pc,
                     $"a {size}-byte store at fp{slot} overwrites part of the pointer spilled at fp{corrupted}, leaving the rest of it readable as a number", Involved());
             }
 
-            var stack = spill
-                ? frame.Stack.Spill(slot, stored!)
+            var stack = spill || narrowSpill
+                ? frame.Stack.Spill(slot, stored!, size)
                 : frame.Stack.Write(slot, size, stored is { IsConstant: true } zero && zero.Value.ConstantValue == 0);
             return (state.WithFrame(pointer.Frame, frame with { Stack = stack }), RegisterState.Uninitialized);
         }
 
         if (size == 8 && frame.Stack.SpillAt(slot) is { } spilled)
             return (state, spilled);
+        if (size < 8 && frame.Stack.NarrowSpillAt(slot, size) is { } narrow)
+            return (state, narrow);
         if (FirstSpilledPointer(frame.Stack, slot, slot + size) is { } partial)
             throw Reject(DiagnosticCode.InvalidPointerArithmetic, pc, $"a {size}-byte read of part of a pointer spilled at fp{partial}", Involved());
         if (Strict && !frame.Stack.IsInitialized(slot, size))
@@ -218,6 +225,17 @@ public sealed partial class ProgramVerifier
     }
 
     /// <summary>A number of <paramref name="size"/> bytes, zero-extended.</summary>
-    private static RegisterState UnknownOfSize(int size) =>
-        RegisterState.FromScalar(size == 8 ? Scalar.Unknown : Scalar.UnsignedRange(0, (1UL << (size * 8)) - 1));
+    private static RegisterState UnknownOfSize(int size) => size switch
+    {
+        1 => UnknownByte,
+        2 => UnknownHalf,
+        4 => UnknownWord,
+        8 => RegisterState.UnknownScalar,
+        _ => RegisterState.FromScalar(Scalar.UnsignedRange(0, (1UL << (size * 8)) - 1)),
+    };
+
+    // Loads make these at almost every other instruction; registers are immutable, so one of each serves.
+    private static readonly RegisterState UnknownByte = RegisterState.FromScalar(Scalar.UnsignedRange(0, byte.MaxValue));
+    private static readonly RegisterState UnknownHalf = RegisterState.FromScalar(Scalar.UnsignedRange(0, ushort.MaxValue));
+    private static readonly RegisterState UnknownWord = RegisterState.FromScalar(Scalar.UnsignedRange(0, uint.MaxValue));
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Immutable;
 using Bpf.Isa;
 using Bpf.Runtime;
@@ -64,6 +65,7 @@ public sealed partial class ProgramVerifier
         finally
         {
             StackState.Observer = null;
+            verifier.ReleaseHistory();
         }
 
         return new VerificationResult(diagnostics, verifier._processed, verifier._stored, verifier._pruned, verifier._log)
@@ -88,7 +90,7 @@ public sealed partial class ProgramVerifier
     /// <param name="parent">The checkpoint before it on its path.</param>
     /// <param name="writtenBefore">Per frame, the stack slots written whole on the way from <paramref name="parent"/> to here.</param>
     /// <param name="history">The instructions on the way from <paramref name="parent"/> to here, the latest first.</param>
-    private sealed class Checkpoint(VerifierState state, Checkpoint? parent, ulong[] writtenBefore, HistoryEntry? history)
+    private sealed class Checkpoint(VerifierState state, Checkpoint? parent, ulong[] writtenBefore, int history)
     {
         public VerifierState State { get; } = state;
 
@@ -105,7 +107,7 @@ public sealed partial class ProgramVerifier
         public ulong[] Read { get; } = new ulong[MaxFrames];
 
         /// <summary>The instructions on the way from <see cref="Parent"/> to here, the latest first (for precision).</summary>
-        public HistoryEntry? History { get; } = history;
+        public int History { get; } = history;
 
         /// <summary>Per frame, the registers whose exact scalar value some path from here depended on (Linux's precise marks).</summary>
         public ushort[] PreciseRegisters { get; } = new ushort[MaxFrames];
@@ -125,17 +127,55 @@ public sealed partial class ProgramVerifier
     /// the stack slots it wrote whole since then, the instructions it ran since then (the latest
     /// first), and how many instructions and jumps those were.
     /// </summary>
-    private sealed record PendingPath(int Pc, VerifierState State, Checkpoint? Last, ulong[] Written, HistoryEntry? History, int Instructions, int Jumps);
+    private sealed record PendingPath(int Pc, VerifierState State, Checkpoint? Last, ulong[] Written, int History, int Instructions, int Jumps);
 
     /// <summary>
     /// One instruction a path ran: where, in which frame, and which stack slots it read or wrote
-    /// (frame -1: none; -2: a stack the verifier could not attribute to one frame). Entries link to
-    /// the previous one, so paths that fork share what came before.
+    /// (frame -1: none; -2: a stack the verifier could not attribute to one frame), and, for a
+    /// conditional jump that went both ways, the scalars it taught something (operands and their
+    /// copies: <see cref="_links"/>[Linked], or -1). Entries link to the previous one by its index in
+    /// <see cref="_history"/> (-1: none), so paths that fork share what came before. They live in one
+    /// pooled array rather than as objects, because every processed instruction adds one and the
+    /// checkpoints keep them all: as objects they were most of what each garbage collection copied.
     /// </summary>
-    private sealed record HistoryEntry(int Pc, int Frame, int ReadFrame, ulong ReadSlots, int WriteFrame, ulong WriteSlots, ulong WholeSlots, HistoryEntry? Previous)
+    private readonly record struct HistoryEntry(int Pc, int Frame, int ReadFrame, ulong ReadSlots, int WriteFrame, ulong WriteSlots, ulong WholeSlots, int Previous, int Linked);
+
+    /// <summary>Every path's history entries, in the order the instructions ran (rented from the shared pool).</summary>
+    private HistoryEntry[] _history = ArrayPool<HistoryEntry>.Shared.Rent(4096);
+
+    private int _historyCount;
+
+    /// <summary>The scalars the conditional jumps of <see cref="_history"/> taught something.</summary>
+    private readonly List<Links> _links = [];
+
+    /// <summary>Keeps the entry; returns its index.</summary>
+    private int AddHistory(in HistoryEntry entry, Links? linked)
     {
-        /// <summary>A conditional jump that went both ways: the scalars it taught something (operands and their copies), or null.</summary>
-        public Links? Linked { get; init; }
+        if (_historyCount == _history.Length)
+        {
+            var larger = ArrayPool<HistoryEntry>.Shared.Rent(_history.Length * 2);
+            _history.AsSpan(0, _historyCount).CopyTo(larger);
+            ArrayPool<HistoryEntry>.Shared.Return(_history);
+            _history = larger;
+        }
+
+        int link = -1;
+        if (linked is not null)
+        {
+            link = _links.Count;
+            _links.Add(linked);
+        }
+
+        _history[_historyCount] = entry with { Linked = link };
+        return _historyCount++;
+    }
+
+    /// <summary>Gives the history's array back to the pool.</summary>
+    private void ReleaseHistory()
+    {
+        ArrayPool<HistoryEntry>.Shared.Return(_history);
+        _history = [];
+        _historyCount = 0;
     }
 
     private Rejection Reject(DiagnosticCode code, int pc, string message, params string[] registers) =>
@@ -148,9 +188,11 @@ public sealed partial class ProgramVerifier
     private static string Describe(int register, RegisterState state) => $"r{register} = {state}";
 
     /// <summary>
-    /// Prune points, as Linux chooses them: jump targets and the instructions after conditional
-    /// jumps and calls (where paths meet or fork). Loop heads (targets of backward jumps) always
-    /// keep a state, so that a loop making no progress is seen.
+    /// Prune points: jump targets and the instructions after conditional jumps and calls (where
+    /// paths meet or fork). Linux checks at the conditional jump itself instead of after it; on
+    /// the large test program that processed 14% more instructions here, on its ten-option
+    /// variant 12% fewer, so the point after the jump stays. Loop heads (targets of backward
+    /// jumps) always keep a state, so that a loop making no progress is seen.
     /// </summary>
     private static (bool[] PrunePoints, bool[] LoopHeads) FindPrunePoints(Bytecode code)
     {
@@ -168,7 +210,9 @@ public sealed partial class ProgramVerifier
                     loopHeads[target] = true;
             }
 
-            if (info.IsConditionalJump || info.Operation is Operation.Call or Operation.CallLocal or Operation.CallKfunc)
+            if (info.IsConditionalJump)
+                points[pc + 1] = true;
+            if (info.Operation is Operation.Call or Operation.CallLocal or Operation.CallKfunc)
                 points[pc + 1] = true;
         }
 

@@ -86,7 +86,9 @@ internal sealed class RegisterLiveness
 
     private static (ushort Uses, ushort Definitions) UsesAndDefinitions(OpcodeInfo info, Instruction instruction)
     {
-        ushort src = info.UsesSourceRegister ? Bit(instruction.Src) : (ushort)0;
+        // Loads and stores always name a source register (the address, the value stored), though
+        // the opcode's source bit, which UsesSourceRegister reports, is not set for them.
+        ushort src = info.UsesSourceRegister || info.Class is OpcodeClass.Ldx or OpcodeClass.Stx ? Bit(instruction.Src) : (ushort)0;
         ushort dst = Bit(instruction.Dst);
         switch (info.Class)
         {
@@ -112,9 +114,22 @@ internal sealed class RegisterLiveness
                 return (dst, 0);
             case OpcodeClass.Stx when !info.IsAtomic:
                 return ((ushort)(src | dst), 0);
+            case OpcodeClass.Stx:
+                return info.Operation switch
+                {
+                    Operation.LoadAcquire => (src, dst),
+                    Operation.StoreRelease => ((ushort)(src | dst), 0),
+                    // r0 holds the expected value and receives the old one.
+                    Operation.AtomicCmpXchg => ((ushort)(src | dst | Bit(0)), Bit(0)),
+                    // The fetching forms (and exchange) return the old value in the source register.
+                    _ => ((ushort)(src | dst), info.Fetch ? src : (ushort)0),
+                };
+            case OpcodeClass.Ld when info.Operation is Operation.LoadPacketAbsolute or Operation.LoadPacketIndirect:
+                // The legacy packet loads read the context from r6 (and the offset from src), leave
+                // the result in r0 and clobber r1-r5, as a call does.
+                return ((ushort)(Bit(6) | (info.Operation == Operation.LoadPacketIndirect ? src : 0)), CallClobbers);
             default:
-                // Atomics (r0 for compare-and-exchange) and the legacy packet loads (r6 implicitly):
-                // everything is read and nothing counts as written.
+                // Anything else is taken to read everything and write nothing.
                 return (All, 0);
         }
     }

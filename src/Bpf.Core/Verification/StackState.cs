@@ -90,6 +90,30 @@ public sealed class StackState
         return IsSpilled(slot) ? _spills[slot - _low] : null;
     }
 
+    /// <summary>
+    /// The scalar a narrow store of <paramref name="size"/> bytes (1, 2 or 4) left at the start of the
+    /// slot at <paramref name="offset"/> (8-aligned), as those bytes read it back, or null when they
+    /// hold anything else.
+    /// </summary>
+    public RegisterState? NarrowSpillAt(int offset, int size)
+    {
+        Observer?.Read(this, offset, size);
+        if (offset % 8 != 0 || size >= 8)
+            return null;
+        int slot = SlotOf(offset);
+        return NarrowSpillSize(slot) == size ? _spills[slot - _low] : null;
+    }
+
+    /// <summary>The size of the narrow spill at the start of <paramref name="slot"/>: the number of <see cref="StackByte.Spill"/> bytes there when they are fewer than eight, else 0.</summary>
+    private int NarrowSpillSize(int slot)
+    {
+        ulong bytes = SlotBytes(slot);
+        int size = 0;
+        while (size < 8 && (byte)(bytes >> (size * 8)) == (byte)StackByte.Spill)
+            size++;
+        return size < 8 ? size : 0;
+    }
+
     /// <summary>Byte <paramref name="index"/> of the frame (0 the deepest).</summary>
     private StackByte Byte(int index)
     {
@@ -141,13 +165,30 @@ public sealed class StackState
     }
 
     /// <summary>The frame after an 8-byte aligned store of <paramref name="register"/> (a spill).</summary>
-    public StackState Spill(int offset, RegisterState register)
+    public StackState Spill(int offset, RegisterState register) => Spill(offset, register, 8);
+
+    /// <summary>
+    /// The frame after an 8-byte aligned store of the low <paramref name="size"/> bytes of
+    /// <paramref name="register"/>: a spill of the register (8 bytes), or a narrow spill of a scalar
+    /// (1, 2 or 4 bytes at the start of the slot; Linux keeps those for root), which a load of the
+    /// same size reads back exactly. The slot's other bytes keep what they held, except parts of an
+    /// earlier spill, which become data.
+    /// </summary>
+    public StackState Spill(int offset, RegisterState register, int size)
     {
-        Observer?.Written(this, offset, 8);
+        Observer?.Written(this, offset, size);
+        Observer?.Spilled(this, offset);
         var (bytes, spills, low) = CopyDownTo(FrameSize + offset);
         int slot = SlotOf(offset);
-        bytes.AsSpan((slot - low) * 8, 8).Fill(StackByte.Spill);
-        spills[slot - low] = register;
+        var slotBytes = bytes.AsSpan((slot - low) * 8, 8);
+        for (int i = size; i < 8; i++)
+        {
+            if (slotBytes[i] == StackByte.Spill)
+                slotBytes[i] = StackByte.Misc;
+        }
+
+        slotBytes[..size].Fill(StackByte.Spill);
+        spills[slot - low] = size == 8 ? register : register with { Value = register.Value.Truncate(size), Id = 0 };
         return new StackState(bytes, spills);
     }
 
@@ -259,8 +300,8 @@ public sealed class StackState
             ulong old = SlotBytes(slot);
             if (old == 0)
                 continue; // never written on the explored path: it read nothing there
-            if (old == other.SlotBytes(slot) && old != SpilledSlot)
-                continue; // the same plain bytes (a partly spilled slot reads as data: its register no longer counts)
+            if (old == other.SlotBytes(slot) && old != SpilledSlot && NarrowSpillSize(slot) == 0)
+                continue; // the same plain bytes (a partly overwritten spill reads as data: its register no longer counts)
             if (!SlotCovers(other, slot, (preciseSlots & (1UL << slot)) != 0, ids))
                 return false;
         }
@@ -277,7 +318,10 @@ public sealed class StackState
         if (IsSpilled(slot))
             return theirsSpilled && SpillOf(slot)!.Covers(other.SpillOf(slot)!, ids, precise);
         var theirSpill = other.SpillOf(slot);
-        for (int i = slot * 8; i < slot * 8 + 8; i++)
+        int narrow = NarrowSpillSize(slot);
+        if (narrow > 0 && (other.NarrowSpillSize(slot) != narrow || !SpillOf(slot)!.Covers(theirSpill!, ids, precise)))
+            return false;
+        for (int i = slot * 8 + narrow; i < slot * 8 + 8; i++)
         {
             var theirs = other.Byte(i);
             bool ok = Byte(i) switch

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 
 namespace Bpf.Verification;
 
@@ -30,6 +31,33 @@ public sealed record VerifierState(
 
     /// <summary>The state with frame <paramref name="index"/> replaced.</summary>
     public VerifierState WithFrame(int index, FrameState frame) => this with { Frames = Frames.SetItem(index, frame) };
+
+    /// <summary>
+    /// The state with <paramref name="update"/> applied to every register of every frame (what a
+    /// check teaches every copy of a value). Frames where it returns each register itself are kept,
+    /// and so is the whole state when nothing changed.
+    /// </summary>
+    internal VerifierState WithEachRegister<TArgument>(TArgument argument, Func<RegisterState, TArgument, RegisterState> update)
+    {
+        FrameState[]? frames = null;
+        for (int f = 0; f < Frames.Length; f++)
+        {
+            var frame = Frames[f];
+            RegisterState[]? registers = null;
+            for (int r = 0; r < frame.Registers.Length; r++)
+            {
+                var before = frame.Registers[r];
+                var after = update(before, argument);
+                if (!ReferenceEquals(before, after))
+                    (registers ??= frame.Registers.ToArray())[r] = after;
+            }
+
+            if (registers is not null)
+                (frames ??= Frames.ToArray())[f] = frame with { Registers = ImmutableCollectionsMarshal.AsImmutableArray(registers) };
+        }
+
+        return frames is null ? this : this with { Frames = ImmutableCollectionsMarshal.AsImmutableArray(frames) };
+    }
 
     /// <summary>A fresh id and the state that has used it.</summary>
     public (VerifierState State, int Id) TakeId() => (this with { NextId = NextId + 1 }, NextId);

@@ -82,6 +82,110 @@ public class VerifierPruningTests
     }
 
     [Test]
+    public void ALoadAddressThatDiffersIsNotPruned()
+    {
+        // r1 is only ever used as a load's address: past the value on the second path.
+        var result = ProgramVerifier.Verify(Assembler.Assemble("""
+            stw [%r10-4], 0
+            mov %r2, %r10
+            add %r2, -4
+            lddw %r1, map_idx(0)
+            call 1
+            jeq %r0, 0, out
+            mov %r8, 0
+            mov %r1, %r0
+            ldxb %r3, [%r0+0]
+            jeq %r3, 1, other
+            ja head
+            other:
+            add %r1, 8
+            head:
+            ldxb %r2, [%r1+0]
+            add %r8, 1
+            jlt %r8, 2, head
+            out:
+            mov %r0, 0
+            exit
+            """), new VerifierOptions { Maps = [s_array] });
+        Assert.That(result.IsAccepted, Is.False, "the path with r1 past the value was pruned by the one with r1 at its start");
+        Assert.That((result.Diagnostics[0].Code, result.Diagnostics[0].Instruction), Is.EqualTo((DiagnosticCode.OutOfBounds, 13)), result.Diagnostics[0].ToString());
+    }
+
+    [Test]
+    public void AValueStoredToTheStackKeepsItsPrecision()
+    {
+        // r6 goes through fp-16 into the offset: its exact value at the loop head matters.
+        var result = Verify("mov %r6, 8", "stxdw [%r10-16], %r6\nldxdw %r7, [%r10-16]\nmov %r1, %r0\nadd %r1, %r7");
+        Assert.That(result.IsAccepted, Is.False, "the path with r6 = 8 was pruned by the one with r6 = 0");
+        Assert.That((result.Diagnostics[0].Code, result.Diagnostics[0].Instruction), Is.EqualTo((DiagnosticCode.OutOfBounds, Access + 2)), result.Diagnostics[0].ToString());
+    }
+
+    [Test]
+    public void LoadsReadTheirAddressAndStoresTheirValue()
+    {
+        var live = RegisterLiveness.Of(Assembler.Assemble("""
+            ldxb %r2, [%r1+0]
+            stxdw [%r10-8], %r3
+            mov %r0, 0
+            exit
+            """));
+        Assert.That(live.LiveAt(0), Is.EqualTo(0b1010 | 1 << 10), "the load reads r1, the store r3 and r10");
+    }
+
+    [Test]
+    public void AnAtomicReadsOnlyItsOperands()
+    {
+        // Liveness once took atomics to read every register, which kept dead registers in every
+        // comparison of states before one.
+        var live = RegisterLiveness.Of(Assembler.Assemble("""
+            lock add [%r0+0], %r2
+            mov %r6, 0
+            mov %r0, 0
+            exit
+            """));
+        Assert.That(live.LiveAt(0), Is.EqualTo(0b101 | 1 << 10), "the atomic reads r0 (the address) and r2; r6 is written before anything reads it");
+    }
+
+    [Test]
+    public void AFetchingAtomicWritesItsSource()
+    {
+        var live = RegisterLiveness.Of(Assembler.Assemble("""
+            mov %r6, 1
+            lock fetch add [%r0+0], %r6
+            mov %r0, %r6
+            exit
+            """));
+        Assert.That(live.LiveAt(1), Is.EqualTo(0b100_0001 | 1 << 10), "the fetch reads r0 and r6");
+        Assert.That(live.LiveAt(0), Is.EqualTo(0b1 | 1 << 10), "r6 is written before the fetch reads it");
+    }
+
+    [Test]
+    public void ACompareExchangeReadsR0()
+    {
+        // cmpxchg compares with r0 and leaves the old value there: r0 is live before it only
+        // because it reads r0 (it writes r0 too), and it reads no register but r0, src and dst.
+        var live = RegisterLiveness.Of(Assembler.Assemble("""
+            mov %r2, 1
+            lock cmpxchg [%r6+0], %r2
+            exit
+            """));
+        Assert.That(live.LiveAt(1), Is.EqualTo(0b100_0101 | 1 << 10), "cmpxchg reads r0, r2 and r6");
+        Assert.That(live.LiveAt(0), Is.EqualTo(0b100_0001 | 1 << 10), "r2 is written before cmpxchg reads it");
+    }
+
+    [Test]
+    public void ALegacyPacketLoadReadsTheContextAndClobbersTheArguments()
+    {
+        var live = RegisterLiveness.Of(Assembler.Assemble("""
+            mov %r3, 0
+            ldabsb 12
+            add %r0, %r3
+            exit
+            """));
+        Assert.That(live.LiveAt(1), Is.EqualTo(1 << 6 | 1 << 10), "LD_ABS reads r6 and writes r0-r5 (r3 read after it is its clobbered value)");
+    }
+
+    [Test]
     public void ADeadStackSlotThatDiffersIsPruned()
     {
         // fp-16 differs but is written again before it is read.

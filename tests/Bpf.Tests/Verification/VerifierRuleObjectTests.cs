@@ -7,7 +7,8 @@ namespace Bpf.Tests.Verification;
 /// <summary>
 /// The memory rules on programs built from C (<c>tests/Bpf.Tests/Elf/Objects/verifier_rules.c</c>):
 /// helpers' keys at variable stack offsets, atomic alignment, context fields per program type, and
-/// what only the strict policy refuses (a key with unwritten padding, a pointer stored in a map).
+/// what only the strict policy refuses (a key with unwritten padding, a pointer stored in a map),
+/// and array lookups with a constant key inside the array, which cannot fail (Linux 6.14+).
 /// Each program gets the verdicts written here under both policies, with the diagnostic on the line
 /// marked <c>UNSAFE</c>, and the kernel (loading as root) must agree with the privileged policy.
 /// </summary>
@@ -29,6 +30,12 @@ public class VerifierRuleObjectTests
     [TestCase("xdp_narrow_load", DiagnosticCode.InvalidContextAccess, DiagnosticCode.InvalidContextAccess)]
     [TestCase("padded_key", DiagnosticCode.UninitializedStack, null)]
     [TestCase("pointer_into_map", DiagnosticCode.PointerLeak, null)]
+    [TestCase("const_key_array", null, null)]
+    [TestCase("const_key_zero", null, null)]
+    [TestCase("const_key_past_end", DiagnosticCode.PossiblyNull, DiagnosticCode.PossiblyNull)]
+    [TestCase("const_key_unaligned", DiagnosticCode.PossiblyNull, DiagnosticCode.PossiblyNull)]
+    [TestCase("variable_key_array", DiagnosticCode.PossiblyNull, DiagnosticCode.PossiblyNull)]
+    [TestCase("const_key_hash", DiagnosticCode.PossiblyNull, DiagnosticCode.PossiblyNull)]
     public void VerdictsNameTheSourceLine(string name, DiagnosticCode? strict, DiagnosticCode? privileged)
     {
         using var obj = BpfObject.Load(RepositoryFiles.TestObject(Source));
@@ -58,6 +65,12 @@ public class VerifierRuleObjectTests
     [TestCase("xdp_narrow_load")]
     [TestCase("padded_key")]
     [TestCase("pointer_into_map")]
+    [TestCase("const_key_array")]
+    [TestCase("const_key_zero")]
+    [TestCase("const_key_past_end")]
+    [TestCase("const_key_unaligned")]
+    [TestCase("variable_key_array")]
+    [TestCase("const_key_hash")]
     public void VerdictsAgreeWithTheKernel(string name)
     {
         string path = RepositoryFiles.TestObject(Source);

@@ -124,4 +124,65 @@ int pointer_into_map(struct xdp_md *ctx)
     return XDP_PASS;
 }
 
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 4);
+    __type(key, __u32);
+    __type(value, __u64);
+} counters SEC(".maps");
+
+/* Linux 6.14+ knows that an array's element at a constant index inside it exists, when the key
+ * is zero bytes or a 4-byte store of the constant at the start of a stack slot. */
+SEC("xdp")
+int const_key_array(struct xdp_md *ctx)
+{
+    __u32 key __attribute__((aligned(8))) = 3;
+    __u64 *count = bpf_map_lookup_elem(&counters, &key);
+    __sync_fetch_and_add(count, 1);
+    return XDP_PASS;
+}
+
+SEC("xdp")
+int const_key_zero(struct xdp_md *ctx)
+{
+    __u32 key = 0;
+    __u64 *count = bpf_map_lookup_elem(&counters, &key);
+    return *count ? XDP_DROP : XDP_PASS;
+}
+
+SEC("xdp")
+int const_key_past_end(struct xdp_md *ctx)
+{
+    __u32 key __attribute__((aligned(8))) = 4;
+    __u64 *count = bpf_map_lookup_elem(&counters, &key);
+    __sync_fetch_and_add(count, 1); /* UNSAFE: index 4 is past the array, so the lookup may fail */
+    return XDP_PASS;
+}
+
+SEC("xdp")
+int const_key_unaligned(struct xdp_md *ctx)
+{
+    __u32 key = 3;
+    __u64 *count = bpf_map_lookup_elem(&counters, &key);
+    __sync_fetch_and_add(count, 1); /* UNSAFE: the key's store is not at the start of a slot */
+    return XDP_PASS;
+}
+
+SEC("xdp")
+int variable_key_array(struct xdp_md *ctx)
+{
+    __u32 key = bpf_get_prandom_u32() & 3;
+    __u64 *count = bpf_map_lookup_elem(&counters, &key);
+    __sync_fetch_and_add(count, 1); /* UNSAFE: the index is not a constant */
+    return XDP_PASS;
+}
+
+SEC("xdp")
+int const_key_hash(struct xdp_md *ctx)
+{
+    __u32 key = 1;
+    struct pair *value = bpf_map_lookup_elem(&pairs, &key);
+    return value->first ? XDP_DROP : XDP_PASS; /* UNSAFE: a hash map may lack any key */
+}
+
 char LICENSE[] SEC("license") = "GPL";
