@@ -8,13 +8,22 @@ namespace Bpf.Verification;
 /// </summary>
 public sealed partial class ProgramVerifier
 {
-    /// <summary>Linux's rule for keeping a state at a prune point: at least this many instructions since the last one kept on the path...</summary>
+    /// <summary>Linux's rule for keeping a state at a prune point: at least this many instructions processed since the last one was kept...</summary>
     private const int InstructionsBetweenCheckpoints = 8;
 
     /// <summary>...and at least this many jumps.</summary>
     private const int JumpsBetweenCheckpoints = 2;
 
     private readonly IdMap _ids = new();
+
+    /// <summary>
+    /// Jumps processed on all paths, and the counts when the last state was kept: as in Linux, the
+    /// checkpoint rule counts what the whole exploration did since then, so a path taken up after
+    /// another keeps a state at its first prune point.
+    /// </summary>
+    private long _jumps;
+    private long _processedAtCheckpoint;
+    private long _jumpsAtCheckpoint;
 
     /// <summary>What one instruction does to a path: where it continues (one or two ways), or that it ended.</summary>
     private readonly record struct Step(int Pc, VerifierState State, int OtherPc = -1, VerifierState? Other = null, bool Ended = false)
@@ -30,7 +39,7 @@ public sealed partial class ProgramVerifier
     {
         var pending = new Stack<PendingPath>();
         var stackUse = new StackUse();
-        pending.Push(new PendingPath(0, InitialState(), null, new ulong[MaxFrames], -1, 0, 0));
+        pending.Push(new PendingPath(0, InitialState(), null, new ulong[MaxFrames], -1));
         while (pending.TryPop(out var path))
         {
             int pc = path.Pc;
@@ -38,8 +47,6 @@ public sealed partial class ProgramVerifier
             var last = path.Last;
             var written = path.Written;
             var history = path.History;
-            int instructions = path.Instructions;
-            int jumps = path.Jumps;
             while (true)
             {
                 if (++_processed > _options.InstructionBudget)
@@ -54,13 +61,13 @@ public sealed partial class ProgramVerifier
                         break;
                     }
 
-                    if (_loopHead[pc] || last is null || (instructions >= InstructionsBetweenCheckpoints && jumps >= JumpsBetweenCheckpoints))
+                    if (_loopHead[pc] || last is null || (_processed - _processedAtCheckpoint >= InstructionsBetweenCheckpoints && _jumps - _jumpsAtCheckpoint >= JumpsBetweenCheckpoints))
                     {
+                        _processedAtCheckpoint = _processed;
+                        _jumpsAtCheckpoint = _jumps;
                         last = Remember(pc, state, last, written, history);
                         written = new ulong[MaxFrames];
                         history = -1;
-                        instructions = 0;
-                        jumps = 0;
                     }
                 }
 
@@ -71,9 +78,8 @@ public sealed partial class ProgramVerifier
                 StackState.Observer = null;
                 DependOnValues(pc, state, last, history, forked: step.Other is not null);
                 history = AddHistory(stackUse.Record(pc, state.Frames.Length - 1, history, LoadDependsOnStack(pc, step)), step.Other is not null ? LinksAt(pc, state) : null);
-                instructions++;
                 if (_code.InfoAt(pc)!.IsJump)
-                    jumps++;
+                    _jumps++;
                 if (step.Ended)
                 {
                     EndPath(last);
@@ -92,7 +98,7 @@ public sealed partial class ProgramVerifier
                 {
                     if (last is not null)
                         last.Branches++;
-                    pending.Push(new PendingPath(step.OtherPc, other, last, (ulong[])written.Clone(), history, instructions, jumps));
+                    pending.Push(new PendingPath(step.OtherPc, other, last, (ulong[])written.Clone(), history));
                 }
 
                 pc = step.Pc;
