@@ -117,6 +117,9 @@ public sealed partial class ProgramVerifier
         if (!(add || info.Operation == Operation.Sub) || (info.Operation == Operation.Sub && target.IsScalar))
             throw Reject(DiagnosticCode.InvalidPointerArithmetic, pc, $"{info.Mnemonic} on a pointer: only adding or subtracting a number keeps a pointer valid", Involved());
 
+        if (target.IsPointer && source.IsPointer)
+            throw Reject(DiagnosticCode.InvalidPointerArithmetic, pc, $"r{dst} pointer += pointer: adding two pointers gives no pointer into anything (Linux refuses it)", Involved());
+
         var (pointer, scalar) = target.IsPointer ? (target, source) : (source, target);
         if (pointer.MaybeNull)
             throw Reject(DiagnosticCode.PossiblyNull, pc, $"arithmetic on a pointer that may be null{Origin(pointer)}; check it against 0 first", Involved());

@@ -418,6 +418,8 @@ public class VerifierMemoryRuleTests
         yield return Case("part of a spilled pointer overwritten", "stxdw [%r10-8], %r10\nstw [%r10-8], 0\nmov %r0, 0\nexit", true);
         yield return Case("32-bit copy of a pointer", "mov32 %r0, %r10\nmov %r0, 0\nexit", true);
         yield return Case("pointer compared with a number", "mov %r0, 0\njgt %r10, 5, +1\nmov %r0, 1\nexit", true);
+        yield return Case("stack pointer plus stack pointer", "mov %r1, %r10\nadd %r1, %r10\nmov %r0, 0\nexit", false);
+        yield return Case("context pointer plus stack pointer, dereferenced", "mov %r2, %r10\nadd %r2, %r1\nldxb %r0, [%r2+0]\nexit", false);
         yield return Case("pointer passed to trace_printk", "stdw [%r10-8], 0\nmov %r1, %r10\nadd %r1, -8\nmov %r2, 8\nmov %r3, %r10\ncall 6\nmov %r0, 0\nexit", true);
     }
 

@@ -172,6 +172,8 @@ public class VerifierRuleTests
     {
         Rejected("mov %r0, %r10\nand %r0, 1\nexit", DiagnosticCode.InvalidPointerArithmetic, 1);
         Rejected("mov %r0, %r10\nadd32 %r0, 1\nexit", DiagnosticCode.InvalidPointerArithmetic, 1);
+        // Adding two pointers once kept the first as it was (the second's offset part is 0).
+        Rejected("mov %r3, %r1\nadd %r3, %r1\nldxb %r0, [%r3+0]\nexit", DiagnosticCode.InvalidPointerArithmetic, 1);
         Rejected("mov %r0, 0\nldxdw %r0, [%r0+0]\nexit", DiagnosticCode.NotAPointer, 1);
     }
 

@@ -1,0 +1,229 @@
+using System.Text;
+using Bpf.Interpretation;
+using Bpf.Isa;
+using Bpf.Runtime;
+using Bpf.Verification;
+
+namespace Bpf.Tests.Differential;
+
+/// <summary>
+/// The verifier's promise, tested at random: a program it accepts never faults. Seeded random
+/// raw-memory programs (r1 = the input, r2 = its length) are built from what makes verification
+/// hard: length guards, byte loads at fixed and computed offsets, masks, pointer arithmetic,
+/// spills and fills of scalars and pointers (whole and narrow), forward branches whose paths meet
+/// with different registers and slots (where pruning must not cut an unsafe path short), and
+/// small bounded loops. Every accepted one runs in checked mode on the reference interpreter on
+/// inputs of every length up to past the largest offset; a trap (out of bounds, a runaway loop)
+/// is a program the verifier should have rejected. Both policies.
+/// </summary>
+public class VerifierSoundnessTests
+{
+    private const int ProgramsPerPolicy = 10000;
+    private const int MaxInputLength = 48;
+
+    [TestCase(VerifierPolicy.Strict, 1)]
+    [TestCase(VerifierPolicy.Privileged, 2)]
+    public void AcceptedProgramsNeverFault(VerifierPolicy policy, int seed)
+    {
+        var random = new Random(seed);
+        int accepted = 0;
+        var failures = new List<string>();
+        for (int n = 0; n < ProgramsPerPolicy && failures.Count < 3; n++)
+        {
+            string source = RandomProgram(random);
+            Bytecode code;
+            try
+            {
+                code = Assembler.Assemble(source);
+            }
+            catch (InvalidBytecodeException e)
+            {
+                Assert.Fail($"{e.Message}\n{Listing(source)}");
+                return;
+            }
+
+            var verdict = ProgramVerifier.Verify(code, new VerifierOptions { Policy = policy });
+            if (!verdict.IsAccepted)
+                continue;
+            accepted++;
+            var executable = InterpreterEngine.Instance.Prepare(new ProgramImage(code), ExecutionOptions.Default with { InstructionBudget = 100_000 });
+            for (int length = 0; length <= MaxInputLength; length++)
+            {
+                var input = new byte[length];
+                random.NextBytes(input);
+                var outcome = DifferentialRunner.Run(executable, input);
+                if (outcome.Kind != OutcomeKind.Returned)
+                {
+                    failures.Add($"program {n}, {length}-byte input: {outcome.Summary}\n{Listing(source)}");
+                    break;
+                }
+            }
+        }
+
+        TestContext.Out.WriteLine($"{policy}: {accepted} of the programs accepted");
+        Assert.That(failures, Is.Empty, "accepted programs that fault");
+        Assert.That(accepted, Is.GreaterThan(ProgramsPerPolicy / 10), "too few programs accepted for the test to mean much");
+    }
+
+    private static string Listing(string source) =>
+        string.Join('\n', source.Split('\n').Select((line, i) => $"{i,3}: {line}"));
+
+    /// <summary>
+    /// One program: r0 and r3-r9 start as small numbers, a length guard may come first, then
+    /// random steps, then <c>exit</c>. Jumps only go forward or close a counted loop, so every
+    /// program ends; whether it is safe is up to the verifier.
+    /// </summary>
+    private static string RandomProgram(Random random)
+    {
+        var lines = new List<string> { "mov %r0, 0" };
+        var loops = new List<(int Top, int End)>();
+        for (int r = 3; r <= 9; r++)
+            lines.Add($"mov %r{r}, {random.Next(0, 8)}");
+        for (int slot = 8; slot <= 32; slot += 8)
+        {
+            if (random.Next(4) > 0)
+                lines.Add($"stdw [%r10-{slot}], {random.Next(0, 8)}");
+        }
+
+        // Most programs check the length first; loads mostly stay below the checked length.
+        int guard = random.Next(5) > 0 ? random.Next(1, 33) : 0;
+        if (guard > 0)
+            lines.Add($"jlt %r2, {guard}, +{{END}}");
+
+        int steps = random.Next(8, 28);
+        for (int i = 0; i < steps; i++)
+            AddStep(random, lines, loops, guard);
+        lines.Add("exit");
+
+        // Resolve "+{END}" to the exit and "+{k}" forward offsets clamped to the exit.
+        int exit = lines.Count - 1;
+        var program = new StringBuilder();
+        for (int pc = 0; pc < lines.Count; pc++)
+        {
+            string line = lines[pc];
+            int open = line.IndexOf("+{", StringComparison.Ordinal);
+            if (open >= 0)
+            {
+                string what = line[(open + 2)..line.IndexOf('}', open)];
+                int target = what == "END" ? exit : Math.Min(exit, pc + 1 + int.Parse(what, System.Globalization.CultureInfo.InvariantCulture));
+
+                // Never into a loop's body: its counter would not be set.
+                foreach (var (top, end) in loops)
+                {
+                    if (target >= top && target <= end && pc < top)
+                        target = end + 1;
+                }
+
+                line = line[..open] + "+" + (target - pc - 1);
+            }
+
+            program.Append(line).Append('\n');
+        }
+
+        return program.ToString();
+    }
+
+    private static string Scalar(Random random) => $"%r{random.Next(3, 10)}";
+
+    private static void AddStep(Random random, List<string> lines, List<(int Top, int End)> loops, int guard)
+    {
+        int Offset(int slack) => random.Next(0, Math.Max(1, guard) + slack);
+        string a = Scalar(random);
+        string b = Scalar(random);
+        switch (random.Next(14))
+        {
+            case 0:
+                lines.Add($"mov {a}, {random.Next(-4, 40)}");
+                break;
+            case 1:
+                lines.Add($"ldxb {a}, [%r1+{Offset(3)}]");
+                break;
+            case 2:
+                lines.Add($"and {a}, {(1 << random.Next(1, 6)) - 1}");
+                break;
+            case 3:
+                lines.Add($"add {a}, {random.Next(-8, 16)}");
+                break;
+            case 4:
+                lines.Add(random.Next(2) == 0 ? $"add {a}, {b}" : $"rsh {a}, {random.Next(1, 4)}");
+                break;
+            case 5:
+            {
+                // A pointer into the input at a computed offset, then a load through it.
+                string pointer = Scalar(random);
+                if (random.Next(4) > 0)
+                    lines.Add($"and {b}, {(1 << random.Next(1, 4)) - 1}");
+                lines.Add($"mov {pointer}, %r1");
+                lines.Add($"add {pointer}, {b}");
+                lines.Add($"ldxb {a}, [{pointer}+{Offset(2) / 2}]");
+                break;
+            }
+
+            case 6:
+                lines.Add($"stxdw [%r10-{8 * random.Next(1, 5)}], {(random.Next(4) == 0 ? "%r1" : a)}");
+                break;
+            case 7:
+                lines.Add($"ldxdw {a}, [%r10-{8 * random.Next(1, 5)}]");
+                break;
+            case 8:
+            {
+                // Narrow stores and loads at the start of a slot (narrow spills) and elsewhere.
+                int slot = 8 * random.Next(1, 5);
+                int width = 1 << random.Next(0, 3);
+                string suffix = width switch { 1 => "b", 2 => "h", _ => "w" };
+                int offset = random.Next(2) == 0 ? slot : slot - width;
+                lines.Add(random.Next(2) == 0 ? $"stx{suffix} [%r10-{offset}], {a}" : $"st{suffix} [%r10-{offset}], {random.Next(0, 40)}");
+                break;
+            }
+
+            case 9:
+            {
+                int slot = 8 * random.Next(1, 5);
+                int width = 1 << random.Next(0, 3);
+                string suffix = width switch { 1 => "b", 2 => "h", _ => "w" };
+                lines.Add($"ldx{suffix} {a}, [%r10-{(random.Next(2) == 0 ? slot : slot - width)}]");
+                break;
+            }
+
+            case 10 or 11:
+            {
+                string[] conditions = ["jeq", "jne", "jgt", "jge", "jlt", "jle", "jsgt", "jslt", "jset"];
+                string condition = conditions[random.Next(conditions.Length)];
+                string right = random.Next(3) switch { 0 => b, 1 => "%r2", _ => random.Next(0, 40).ToString(System.Globalization.CultureInfo.InvariantCulture) };
+                lines.Add($"{condition} {a}, {right}, +{{{random.Next(0, 6)}}}");
+                break;
+            }
+
+            case 12:
+                // An index checked against the length, then used.
+                lines.Add($"jge {a}, %r2, +{{3}}");
+                lines.Add($"mov {b}, %r1");
+                lines.Add($"add {b}, {a}");
+                lines.Add($"ldxb {a}, [{b}+0]");
+                break;
+            default:
+            {
+                // A counted loop of a few steps; its body has no jumps of its own.
+                lines.Add($"mov %r9, {random.Next(1, 4)}");
+                int top = lines.Count;
+                for (int i = random.Next(1, 4); i > 0; i--)
+                {
+                    int before = lines.Count;
+                    int loopsBefore = loops.Count;
+                    AddStep(random, lines, loops, guard);
+                    bool jumps = lines.Skip(before).Any(l => l.StartsWith('j') || l.Contains("%r9", StringComparison.Ordinal));
+                    if (jumps)
+                    {
+                        lines.RemoveRange(before, lines.Count - before);
+                        loops.RemoveRange(loopsBefore, loops.Count - loopsBefore);
+                    }
+                }
+
+                lines.Add("sub %r9, 1");
+                lines.Add($"jne %r9, 0, -{lines.Count - top + 1}");
+                loops.Add((top, lines.Count - 1));
+                break;
+            }
+        }
+    }
+}
