@@ -3,6 +3,7 @@ using Bpf.Interpretation;
 using Bpf.Isa;
 using Bpf.Jit;
 using Bpf.Runtime;
+using Bpf.Runtime.Contexts;
 using Bpf.Verification;
 
 namespace Bpf.Tests.Differential;
@@ -86,6 +87,186 @@ public class VerifierSoundnessTests
         Assert.That(failures, Is.Empty, "accepted programs that fault");
         Assert.That(accepted, Is.GreaterThan(ProgramsPerPolicy / 25), "too few programs accepted for the test to mean much");
     }
+
+    /// <summary>
+    /// The same for XDP programs, where safety rests on comparisons of packet pointers with
+    /// <c>data_end</c>: random range checks (both comparison directions), loads and stores at fixed
+    /// and masked variable offsets, and <c>bpf_xdp_adjust_head</c>, after which the old packet
+    /// pointers must not be used (the program reloads them, or not). Each accepted program runs
+    /// on packets of 1 to 64 bytes, in frames with no headroom or tailroom, so that checked mode
+    /// traps on any byte outside the packet.
+    /// </summary>
+    [TestCase(VerifierPolicy.Strict, 3)]
+    [TestCase(VerifierPolicy.Privileged, 4)]
+    public void AcceptedPacketProgramsNeverFault(VerifierPolicy policy, int seed)
+    {
+        var random = new Random(seed);
+        var xdp = ProgramType.ForKind(BpfProgramKind.Xdp);
+        int accepted = 0;
+        var failures = new List<string>();
+        for (int n = 0; n < ProgramsPerPolicy && failures.Count < 3; n++)
+        {
+            string source = RandomPacketProgram(random);
+            var code = Assembler.Assemble(source);
+            var verdict = ProgramVerifier.Verify(code, new VerifierOptions { Type = xdp, Policy = policy });
+            if (!verdict.IsAccepted)
+                continue;
+            accepted++;
+            var image = new ProgramImage(code, type: xdp);
+            var interpreter = InterpreterEngine.Instance.Prepare(image, ExecutionOptions.Default with { InstructionBudget = 100_000 });
+            bool comparable = policy == VerifierPolicy.Strict || ProgramVerifier.Verify(code, new VerifierOptions { Type = xdp }).IsAccepted;
+            var jit = comparable ? JitEngine.Instance.Prepare(image, ExecutionOptions.Default with { Checked = false, Facts = verdict.Facts, VerifierPolicy = policy }) : null;
+            for (int length = 1; length <= 64; length++)
+            {
+                var packet = new byte[length];
+                random.NextBytes(packet);
+                XdpResult checkedRun;
+                try
+                {
+                    checkedRun = XdpContext.Run(interpreter, packet, headroom: 0, tailroom: 0);
+                }
+                catch (BpfRuntimeException trap)
+                {
+                    failures.Add($"program {n}, {length}-byte packet: {trap.Message}\n{Listing(source)}");
+                    break;
+                }
+
+                if (jit is null)
+                    continue;
+                var uncheckedRun = XdpContext.Run(jit, packet, headroom: 0, tailroom: 0);
+                if (uncheckedRun.ReturnValue != checkedRun.ReturnValue || !uncheckedRun.Packet.AsSpan().SequenceEqual(checkedRun.Packet)
+                    || uncheckedRun.HeadAdjustment != checkedRun.HeadAdjustment)
+                {
+                    failures.Add($"program {n}, {length}-byte packet: the unchecked JIT gives r0 = {uncheckedRun.ReturnValue}, packet {Outcome.Hex(uncheckedRun.Packet)}; "
+                        + $"the interpreter r0 = {checkedRun.ReturnValue}, packet {Outcome.Hex(checkedRun.Packet)}\n{Listing(source)}");
+                    break;
+                }
+            }
+        }
+
+        TestContext.Out.WriteLine($"{policy}: {accepted} of the packet programs accepted");
+        Assert.That(failures, Is.Empty, "accepted packet programs that fault");
+        Assert.That(accepted, Is.GreaterThan(ProgramsPerPolicy / 25), "too few programs accepted for the test to mean much");
+    }
+
+    /// <summary>
+    /// One XDP program: r6 the context, r7 <c>data</c>, r8 <c>data_end</c>, r3-r5 and r9 small
+    /// numbers; random steps; r0 = XDP_PASS; <c>exit</c>.
+    /// </summary>
+    private static string RandomPacketProgram(Random random)
+    {
+        var lines = new List<string>
+        {
+            "mov %r6, %r1",
+            "ldxw %r7, [%r6+0]",
+            "ldxw %r8, [%r6+4]",
+            "mov %r0, 2",
+        };
+        foreach (int r in new[] { 3, 4, 5, 9 })
+            lines.Add($"mov %r{r}, {random.Next(0, 8)}");
+        for (int slot = 8; slot <= 24; slot += 8)
+            lines.Add($"stdw [%r10-{slot}], {random.Next(0, 8)}");
+        int proven = 0;
+        int steps = random.Next(6, 24);
+        for (int i = 0; i < steps; i++)
+        {
+            string a = PacketScalar(random);
+            string b = PacketScalar(random);
+            switch (random.Next(10))
+            {
+                case 0 or 1:
+                {
+                    // A range check, in one of its two shapes.
+                    int size = random.Next(1, 40);
+                    lines.Add($"mov {a}, %r7");
+                    lines.Add($"add {a}, {size}");
+                    lines.Add(random.Next(2) == 0 ? $"jgt {a}, %r8, +{{END}}" : $"jle {a}, %r8, +1\nja +{{END}}");
+                    proven = Math.Max(proven, size);
+                    break;
+                }
+
+                case 2:
+                    lines.Add($"ldxb {a}, [%r7+{random.Next(0, proven + 3)}]");
+                    break;
+                case 3:
+                    lines.Add($"stxb [%r7+{random.Next(0, proven + 3)}], {a}");
+                    break;
+                case 4:
+                {
+                    // A masked variable offset with its own range check.
+                    int extra = random.Next(1, 9);
+                    string pointer = PacketScalar(random);
+                    lines.Add($"and {b}, {(1 << random.Next(1, 5)) - 1}");
+                    lines.Add($"mov {pointer}, %r7");
+                    lines.Add($"add {pointer}, {b}");
+                    lines.Add($"mov {a}, {pointer}");
+                    lines.Add($"add {a}, {extra}");
+                    if (random.Next(5) > 0)
+                        lines.Add($"jgt {a}, %r8, +{{END}}");
+                    lines.Add($"ldxb {a}, [{pointer}+{random.Next(0, extra + 1)}]");
+                    break;
+                }
+
+                case 5:
+                    lines.Add($"mov {a}, {random.Next(0, 40)}");
+                    break;
+                case 6:
+                    lines.Add(random.Next(2) == 0 ? $"and {a}, {random.Next(1, 64)}" : $"add {a}, {b}");
+                    break;
+                case 7:
+                {
+                    string[] conditions = ["jeq", "jne", "jgt", "jlt", "jsgt"];
+                    lines.Add($"{conditions[random.Next(conditions.Length)]} {a}, {random.Next(0, 40)}, +{{{random.Next(0, 5)}}}");
+                    break;
+                }
+
+                case 8:
+                    // Moving the packet's start makes every packet pointer stale.
+                    lines.Add("mov %r1, %r6");
+                    lines.Add($"mov %r2, {random.Next(-8, 9)}");
+                    lines.Add("call 44");
+                    if (random.Next(3) > 0)
+                    {
+                        lines.Add("ldxw %r7, [%r6+0]");
+                        lines.Add("ldxw %r8, [%r6+4]");
+                        proven = 0;
+                    }
+
+                    lines.Add("mov %r0, 2");
+                    foreach (int r in new[] { 3, 4, 5 })
+                        lines.Add($"mov %r{r}, {random.Next(0, 8)}");
+                    break;
+                default:
+                    lines.Add($"stxdw [%r10-{8 * random.Next(1, 4)}], {(random.Next(3) == 0 ? "%r7" : a)}");
+                    lines.Add($"ldxdw {a}, [%r10-{8 * random.Next(1, 4)}]");
+                    break;
+            }
+        }
+
+        lines.Add("mov %r0, 2");
+        lines.Add("exit");
+        var expanded = string.Join('\n', lines).Split('\n').ToList();
+        int exit = expanded.Count - 2;
+        var program = new StringBuilder();
+        for (int pc = 0; pc < expanded.Count; pc++)
+        {
+            string line = expanded[pc];
+            int open = line.IndexOf("+{", StringComparison.Ordinal);
+            if (open >= 0)
+            {
+                string what = line[(open + 2)..line.IndexOf('}', open)];
+                int target = what == "END" ? exit : Math.Min(exit, pc + 1 + int.Parse(what, System.Globalization.CultureInfo.InvariantCulture));
+                line = line[..open] + "+" + (target - pc - 1);
+            }
+
+            program.Append(line).Append('\n');
+        }
+
+        return program.ToString();
+    }
+
+    /// <summary>A register the packet programs use for numbers and scratch pointers (r7, r8 hold data and data_end, r6 the context).</summary>
+    private static string PacketScalar(Random random) => $"%r{new[] { 3, 4, 5, 9 }[random.Next(4)]}";
 
     private static string Listing(string source) =>
         string.Join('\n', source.Split('\n').Select((line, i) => $"{i,3}: {line}"));
