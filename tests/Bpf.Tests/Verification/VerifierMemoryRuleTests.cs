@@ -418,6 +418,11 @@ public class VerifierMemoryRuleTests
         yield return Case("part of a spilled pointer overwritten", "stxdw [%r10-8], %r10\nstw [%r10-8], 0\nmov %r0, 0\nexit", true);
         yield return Case("32-bit copy of a pointer", "mov32 %r0, %r10\nmov %r0, 0\nexit", true);
         yield return Case("pointer compared with a number", "mov %r0, 0\njgt %r10, 5, +1\nmov %r0, 1\nexit", true);
+        const string checkedPacket = "mov %r6, %r1\nldxw %r7, [%r6+0]\nldxw %r8, [%r6+4]\nmov %r2, %r7\nadd %r2, 1\njgt %r2, %r8, +4\n";
+        const string adjustHead = "mov %r1, %r6\nmov %r2, 0\ncall 44\n";
+        yield return Case("packet pointer used after bpf_xdp_adjust_head", checkedPacket + adjustHead + "ldxb %r0, [%r7+0]\nmov %r0, 2\nexit", false);
+        yield return Case("packet pointers reloaded and checked after bpf_xdp_adjust_head",
+            checkedPacket.Replace("%r8, +4", "%r8, +9", StringComparison.Ordinal) + adjustHead + "ldxw %r7, [%r6+0]\nldxw %r8, [%r6+4]\nmov %r2, %r7\nadd %r2, 1\njgt %r2, %r8, +1\nldxb %r0, [%r7+0]\nmov %r0, 2\nexit", true);
         yield return Case("stack pointer plus stack pointer", "mov %r1, %r10\nadd %r1, %r10\nmov %r0, 0\nexit", false);
         yield return Case("context pointer plus stack pointer, dereferenced", "mov %r2, %r10\nadd %r2, %r1\nldxb %r0, [%r2+0]\nexit", false);
         yield return Case("pointer passed to trace_printk", "stdw [%r10-8], 0\nmov %r1, %r10\nadd %r1, -8\nmov %r2, 8\nmov %r3, %r10\ncall 6\nmov %r0, 0\nexit", true);
