@@ -80,10 +80,11 @@ public sealed partial class ProgramVerifier
                 throw Reject(DiagnosticCode.PointerLeak, pc, "a stack pointer stored in a caller's frame could outlive the frame it points to (Linux refuses to spill stack pointers there)", Involved());
             bool spill = size == 8 && slot % 8 == 0 && stored is not null;
 
-            // A narrow store of a constant other than 0 at the start of a slot keeps its value (Linux
-            // keeps any scalar there for root): a map key written so stays known. Zeros are kept as
-            // zero bytes, as before.
-            bool narrowSpill = size < 8 && slot % 8 == 0 && stored is { IsConstant: true } constant && constant.Value.ConstantValue != 0;
+            // A narrow store of a number at the start of a slot keeps what is known of it (its low
+            // bytes: Linux's narrow spill, which it keeps for root): a map key written so stays
+            // known, a bounded index stored as a __u32 keeps its bounds. Zeros are kept as zero
+            // bytes, which every reader of the stack understands.
+            bool narrowSpill = size < 8 && slot % 8 == 0 && stored is { IsScalar: true } number && !(number.IsConstant && number.Value.ConstantValue == 0);
             if (!spill && Strict && FirstSpilledPointer(frame.Stack, slot, slot + size) is { } corrupted)
             {
                 throw RejectStrict(DiagnosticCode.PointerLeak, pc,

@@ -423,6 +423,10 @@ public class VerifierMemoryRuleTests
         yield return Case("packet pointer used after bpf_xdp_adjust_head", checkedPacket + adjustHead + "ldxb %r0, [%r7+0]\nmov %r0, 2\nexit", false);
         yield return Case("packet pointers reloaded and checked after bpf_xdp_adjust_head",
             checkedPacket.Replace("%r8, +4", "%r8, +9", StringComparison.Ordinal) + adjustHead + "ldxw %r7, [%r6+0]\nldxw %r8, [%r6+4]\nmov %r2, %r7\nadd %r2, 1\njgt %r2, %r8, +1\nldxb %r0, [%r7+0]\nmov %r0, 2\nexit", true);
+        const string boundedIndex = "stdw [%r10-16], 0\nstdw [%r10-8], 0\ncall 7\nand %r0, 7\n";
+        const string indexTheStack = "mov %r2, %r10\nadd %r2, -16\nadd %r2, %r1\nldxb %r0, [%r2+0]\nexit";
+        yield return Case("bounded number through a narrow spill", boundedIndex + "stxw [%r10-8], %r0\nldxw %r1, [%r10-8]\n" + indexTheStack, true);
+        yield return Case("bounded number through a narrow store off the slot's start", boundedIndex + "stxw [%r10-4], %r0\nldxw %r1, [%r10-4]\n" + indexTheStack, false);
         yield return Case("stack pointer plus stack pointer", "mov %r1, %r10\nadd %r1, %r10\nmov %r0, 0\nexit", false);
         yield return Case("context pointer plus stack pointer, dereferenced", "mov %r2, %r10\nadd %r2, %r1\nldxb %r0, [%r2+0]\nexit", false);
         yield return Case("pointer passed to trace_printk", "stdw [%r10-8], 0\nmov %r1, %r10\nadd %r1, -8\nmov %r2, 8\nmov %r3, %r10\ncall 6\nmov %r0, 0\nexit", true);
