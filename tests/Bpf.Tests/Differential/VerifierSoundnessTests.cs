@@ -245,24 +245,8 @@ public class VerifierSoundnessTests
 
         lines.Add("mov %r0, 2");
         lines.Add("exit");
-        var expanded = string.Join('\n', lines).Split('\n').ToList();
-        int exit = expanded.Count - 2;
-        var program = new StringBuilder();
-        for (int pc = 0; pc < expanded.Count; pc++)
-        {
-            string line = expanded[pc];
-            int open = line.IndexOf("+{", StringComparison.Ordinal);
-            if (open >= 0)
-            {
-                string what = line[(open + 2)..line.IndexOf('}', open)];
-                int target = what == "END" ? exit : Math.Min(exit, pc + 1 + int.Parse(what, System.Globalization.CultureInfo.InvariantCulture));
-                line = line[..open] + "+" + (target - pc - 1);
-            }
-
-            program.Append(line).Append('\n');
-        }
-
-        return program.ToString();
+        var expanded = string.Join('\n', lines).Split('\n');
+        return ResolveJumps(expanded, exit: expanded.Length - 2, loops: []);
     }
 
     /// <summary>A register the packet programs use for numbers and scratch pointers (r7, r8 hold data and data_end, r6 the context).</summary>
@@ -298,8 +282,16 @@ public class VerifierSoundnessTests
             AddStep(random, lines, loops, guard);
         lines.Add("exit");
 
-        // Resolve "+{END}" to the exit and "+{k}" forward offsets clamped to the exit.
-        int exit = lines.Count - 1;
+        return ResolveJumps(lines, exit: lines.Count - 1, loops);
+    }
+
+    /// <summary>
+    /// The program text with "+{END}" jumps aimed at <paramref name="exit"/> and "+{k}" forward
+    /// offsets clamped to it, never into the body of one of <paramref name="loops"/> from before it
+    /// (its counter would not be set).
+    /// </summary>
+    private static string ResolveJumps(IReadOnlyList<string> lines, int exit, IReadOnlyList<(int Top, int End)> loops)
+    {
         var program = new StringBuilder();
         for (int pc = 0; pc < lines.Count; pc++)
         {
@@ -309,8 +301,6 @@ public class VerifierSoundnessTests
             {
                 string what = line[(open + 2)..line.IndexOf('}', open)];
                 int target = what == "END" ? exit : Math.Min(exit, pc + 1 + int.Parse(what, System.Globalization.CultureInfo.InvariantCulture));
-
-                // Never into a loop's body: its counter would not be set.
                 foreach (var (top, end) in loops)
                 {
                     if (target >= top && target <= end && pc < top)
