@@ -14,6 +14,12 @@ public sealed partial class ProgramVerifier
     /// <summary>...and at least this many jumps.</summary>
     private const int JumpsBetweenCheckpoints = 2;
 
+    /// <summary>Linux's eviction rule: a kept state that failed to cover more than n(hits + 1) times is dropped...</summary>
+    private const int MissesBeforeEviction = 3;
+
+    /// <summary>...with a larger n for states of iterator loops still being explored (Linux's 64 for its forced checkpoints).</summary>
+    private const int MissesBeforeEvictionInIteratorLoops = 64;
+
     private readonly IdMap _ids = new();
 
     /// <summary>
@@ -153,10 +159,15 @@ public sealed partial class ProgramVerifier
             if (checkpoint.State.Frames.Length != frames || !checkpoint.State.Covers(state, liveRegisters, preciseRegisters, liveSlots, preciseSlots, _ids))
             {
                 checkpoint.Misses++;
-                if (complete && checkpoint.Misses > checkpoint.Hits * 3 + 3)
+                int tolerance = complete || !HoldsIterator(checkpoint.State) ? MissesBeforeEviction : MissesBeforeEvictionInIteratorLoops;
+                if (checkpoint.Misses > checkpoint.Hits * tolerance + tolerance)
                 {
-                    // Linux's heuristic: a finished state that keeps failing to cover is unlikely
-                    // to start; dropping it keeps the list short (its paths are already safe).
+                    // Linux's heuristic: a state that keeps failing to cover is unlikely to start;
+                    // dropping it keeps the list short. A finished one's paths are already safe; one
+                    // still being explored only serves to see a loop that makes no progress, which
+                    // a later state sees as well (a loop that counts through 2^64 values would
+                    // otherwise pile one state per round into the list, each compared with every
+                    // later round). Iterator loops keep theirs longer, so that they converge.
                     checkpoints[i] = checkpoints[^1];
                     checkpoints.RemoveAt(checkpoints.Count - 1);
                     i--;

@@ -194,6 +194,18 @@ public class VerifierRuleTests
     }
 
     [Test]
+    public void ALoopThroughEveryCounterValueEndsAtTheFullBudget()
+    {
+        // A state is kept at the loop head every round and none covers the next, so the kept
+        // states once piled up and each round was compared with all of them: a million processed
+        // instructions took hours. Evicting states that keep missing (as Linux does) ends it at the
+        // budget. The wait only turns a hang into a failure.
+        var verification = Task.Run(() =>
+            Rejected("mov %r1, 0\nloop:\nadd %r1, 1\njne %r1, 0, loop\nmov %r0, 0\nexit", DiagnosticCode.TooComplex, 2));
+        Assert.That(verification.Wait(TimeSpan.FromMinutes(2)), Is.True, "verification did not reach the budget: it hangs");
+    }
+
+    [Test]
     public void RingBufferRecordsMustBeSubmittedOrDiscarded()
     {
         const string reserve = "lddw %r1, map_idx(3)\nmov %r2, 16\nmov %r3, 0\ncall 131\nmov %r6, %r0\nmov %r0, 0\njeq %r6, 0, done\nstdw [%r6+8], 1\n";
